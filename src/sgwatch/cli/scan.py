@@ -1,0 +1,134 @@
+"""``sgwatch scan``: judge every security-group change in CloudTrail input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sgwatch.cli.output import print_table, warn, write_jsonl
+from sgwatch.model import Judgement, Severity
+from sgwatch.pipeline import ScanStats, build_alerts, judge
+from sgwatch.policy import load_policy
+from sgwatch.settings import load_settings
+from sgwatch.sources import Problem, read_paths
+
+EXIT_DELIVERY = 1
+EXIT_INPUT = 2
+EXIT_FAIL_ON = 3
+
+SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
+
+
+def _summary(stats: ScanStats) -> str:
+    order = [str(s) for s in sorted(Severity, reverse=True)]
+    parts = [f"{stats.by_severity[s]} {s}" for s in order if stats.by_severity.get(s)]
+    text = f"{stats.records} records, {stats.changes} security-group changes"
+    if parts:
+        text += f" ({', '.join(parts)})"
+    if stats.duplicates:
+        text += f", {stats.duplicates} duplicates skipped"
+    if stats.problems:
+        text += f", {stats.problems} problems"
+    return text
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl"]),
+    help="Output format (default: table on a terminal, else jsonl).",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Policy YAML (severities, admin ports, allowlists).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Config YAML (notify channels, audit db, ...).",
+)
+@click.option(
+    "--min-severity",
+    default="info",
+    type=SEVERITY_CHOICE,
+    show_default=True,
+    help="Only show changes at or above this severity.",
+)
+@click.option("--fail-on", type=SEVERITY_CHOICE, help="Exit 3 when any change reaches this severity.")
+@click.option("--notify", is_flag=True, help="Deliver alerts to the channels in --config (without it nothing is sent).")
+@click.option(
+    "--db", "db_path", type=click.Path(path_type=Path), help="Record every change in this SQLite audit store."
+)
+def scan(
+    paths: tuple[str, ...],
+    fmt: str | None,
+    policy_path: Path | None,
+    config_path: Path | None,
+    min_severity: str,
+    fail_on: str | None,
+    notify: bool,
+    db_path: Path | None,
+) -> None:
+    """Scan CloudTrail files, directories, envelopes or stdin (-) for security-group changes.
+
+    Reads bare records, CloudTrail log files (plain or .gz), EventBridge, SNS, SQS and CloudWatch Logs
+    events, and JSON lines of any of them. Exit codes: 0 ok, 1 a delivery failed, 2 bad input (after
+    processing everything readable), 3 --fail-on met.
+    """
+    if not paths:
+        if sys.stdin.isatty():
+            raise click.UsageError("give one or more paths, or - to read stdin")
+        paths = ("-",)
+    settings = load_settings(config_path)
+    policy = load_policy(policy_path or settings.policy_path)
+    threshold = Severity.parse(min_severity)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
+    keep_all = notify or db_path is not None or settings.db_path is not None
+    stats = ScanStats()
+    shown: list[Judgement] = []
+    judged: list[Judgement] = []
+    for result in judge(read_paths(paths), policy, stats=stats):
+        if isinstance(result, Problem):
+            warn(str(result))
+            continue
+        if keep_all:
+            judged.append(result)
+        if result.severity < threshold:
+            continue
+        if fmt == "jsonl":
+            write_jsonl(result, sys.stdout)
+        else:
+            shown.append(result)
+    if fmt == "table":
+        print_table(shown)
+    warn(_summary(stats))
+
+    exit_code = 0
+    store_path = db_path or settings.db_path
+    if store_path is not None:
+        from sgwatch.audit.store import AuditStore  # noqa: PLC0415 - sqlite only when asked for
+
+        with AuditStore.open(store_path) as store:
+            added = store.record_judgements(judged)
+        warn(f"audit: {added} new changes recorded in {store_path}")
+    if notify:
+        from sgwatch.cli.notify import format_delivery_summary  # noqa: PLC0415
+        from sgwatch.notify import deliver_alerts  # noqa: PLC0415
+
+        deliveries = deliver_alerts(build_alerts(judged), settings)
+        for line in format_delivery_summary(deliveries):
+            warn(line)
+        if any(d.status == "failed" for d in deliveries):
+            exit_code = EXIT_DELIVERY
+    if exit_code == 0 and fail_on is not None and any(j.severity >= Severity.parse(fail_on) for j in judged + shown):
+        exit_code = EXIT_FAIL_ON
+    if exit_code == 0 and stats.problems:
+        exit_code = EXIT_INPUT
+    sys.exit(exit_code)

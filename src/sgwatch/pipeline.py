@@ -1,0 +1,116 @@
+"""Wire the pure stages: source items -> records -> changes -> judgements -> alerts.
+
+I/O-bound stages (enrichment, delivery, remediation, audit) plug in at the edges through small Protocols;
+this module itself does no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sgwatch.decode import decode_record, is_sg_candidate
+from sgwatch.errors import DecodeError
+from sgwatch.model import Alert, GroupInfo, Judgement, RuleChange, Severity
+from sgwatch.normalize import normalize
+from sgwatch.policy import Policy, evaluate
+from sgwatch.sources import Problem, S3ObjectRef, SourceItem
+
+
+class GroupLookup(Protocol):
+    """Enrichment port: what is known about a change's group (None when unknown or disabled)."""
+
+    def __call__(self, change: RuleChange) -> GroupInfo | None: ...
+
+
+@dataclass(slots=True)
+class ScanStats:
+    """Counters for one run, for the summary line and structured logs."""
+
+    records: int = 0
+    candidates: int = 0
+    changes: int = 0
+    duplicates: int = 0
+    problems: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+
+
+def judge(
+    items: Iterable[SourceItem],
+    policy: Policy,
+    *,
+    stats: ScanStats | None = None,
+    lookup: GroupLookup | None = None,
+    today: dt.date | None = None,
+) -> Iterator[Judgement | Problem]:
+    """Judge every security-group change in the items, once per (event id, rule); problems pass through.
+
+    A record that cannot be understood becomes a Problem naming it; the other records go on.
+    """
+    stats = stats if stats is not None else ScanStats()
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        if isinstance(item, Problem):
+            stats.problems += 1
+            yield item
+            continue
+        if isinstance(item, S3ObjectRef):
+            stats.problems += 1
+            yield Problem(
+                origin=item.origin,
+                message="S3 notification: scan the object itself (sgwatch scan s3://bucket/key) or use the Lambda handler",
+                item_id=item.item_id,
+            )
+            continue
+        stats.records += 1
+        if not is_sg_candidate(item.data):
+            continue
+        stats.candidates += 1
+        try:
+            changes = normalize(decode_record(item.data, item.origin))
+        except DecodeError as exc:
+            stats.problems += 1
+            yield Problem(origin=item.origin, message=str(exc).removeprefix(f"{item.origin}: "), item_id=item.item_id)
+            continue
+        for change in changes:
+            if change.dedup_key in seen:
+                stats.duplicates += 1
+                continue
+            seen.add(change.dedup_key)
+            stats.changes += 1
+            judgement = evaluate(change, policy, group=lookup(change) if lookup else None, today=today)
+            key = str(judgement.severity)
+            stats.by_severity[key] = stats.by_severity.get(key, 0) + 1
+            yield judgement
+
+
+def build_alerts(judgements: Iterable[Judgement], min_severity: Severity = Severity.INFO) -> list[Alert]:
+    """One Alert per API call (account + event id) holding its judgements at or above ``min_severity``.
+
+    Allowlisted changes are judged info and so drop out at any threshold above info.
+    """
+    grouped: dict[tuple[str | None, str], list[Judgement]] = {}
+    for judgement in judgements:
+        if judgement.severity < min_severity:
+            continue
+        change = judgement.change
+        grouped.setdefault((change.account_id, change.event_id), []).append(judgement)
+    alerts = []
+    for items in grouped.values():
+        first = items[0].change
+        alerts.append(
+            Alert(
+                event_id=first.event_id,
+                event_name=first.event_name,
+                event_time=first.event_time,
+                account_id=first.account_id,
+                region=first.region,
+                actor=first.actor,
+                source_ip=first.source_ip,
+                user_agent=first.user_agent,
+                judgements=tuple(items),
+            )
+        )
+    return alerts

@@ -1,0 +1,41 @@
+"""What every source yields: raw CloudTrail record mappings, S3 object references, or problems."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawRecord:
+    """One CloudTrail record as parsed JSON, with where it came from."""
+
+    data: Mapping[str, Any]
+    origin: str  # "file.json.gz#12", "-#3", "s3://bucket/key#0"
+    item_id: str | None = None  # the Lambda batch item (SQS messageId) it arrived in
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class S3ObjectRef:
+    """An S3 object-created notification: the caller fetches and scans the object."""
+
+    bucket: str
+    key: str
+    origin: str
+    item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """Input that could not be read or understood; the rest of the input is still processed."""
+
+    origin: str
+    message: str
+    item_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+SourceItem = RawRecord | S3ObjectRef | Problem

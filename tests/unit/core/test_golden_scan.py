@@ -1,0 +1,30 @@
+"""Every CloudTrail fixture against its golden rows: a new fixture file is a new test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sgwatch.serialize import judgement_row
+
+from .conftest import FIXTURES, GOLDEN, assert_golden, judge_file
+
+CASES = sorted((FIXTURES / "cloudtrail").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_golden_rows(path: Path) -> None:
+    judgements, problems = judge_file(path)
+    assert not problems
+    rows = [judgement_row(j) for j in judgements]
+    for row, judgement in zip(rows, judgements, strict=True):
+        row["reasons"] = [f.reason for f in judgement.findings]
+    assert_golden(GOLDEN / "scan" / f"{path.stem}.json", rows)
+
+
+def test_every_event_name_has_a_fixture() -> None:
+    from sgwatch.normalize import SG_EVENT_NAMES
+
+    covered = {p.stem.split("__")[0] for p in CASES}
+    assert set(SG_EVENT_NAMES) <= covered
