@@ -94,10 +94,12 @@ def scan(
     stats = ScanStats()
     shown: list[Judgement] = []
     judged: list[Judgement] = []
+    worst = Severity.INFO
     for result in judge(read_paths(paths), policy, stats=stats):
         if isinstance(result, Problem):
             warn(str(result))
             continue
+        worst = max(worst, result.severity)
         if keep_all:
             judged.append(result)
         if result.severity < threshold:
@@ -127,7 +129,7 @@ def scan(
             warn(line)
         if any(d.status == "failed" for d in deliveries):
             exit_code = EXIT_DELIVERY
-    if exit_code == 0 and fail_on is not None and any(j.severity >= Severity.parse(fail_on) for j in judged + shown):
+    if exit_code == 0 and fail_on is not None and stats.changes and worst >= Severity.parse(fail_on):
         exit_code = EXIT_FAIL_ON
     if exit_code == 0 and stats.problems:
         exit_code = EXIT_INPUT

@@ -259,7 +259,10 @@ def parse_policy(doc: Any, source: str) -> Policy:
     if doc.get("version", 1) != 1:
         raise _err(doc, "version", f"version: unsupported policy version {doc['version']!r} (expected 1)")
     severities: dict[str, Severity] = {}
-    raw_sev = doc.get("severities") or {}
+    raw_sev = doc.get("severities")
+    if raw_sev is None:
+        raw_sev = Node()
+        raw_sev.source, raw_sev.line, raw_sev.key_lines = source, doc.line, {}
     if not isinstance(raw_sev, Node):
         raise _err(doc, "severities", "severities: expected a mapping of finding id to severity")
     catalog = load_catalog()

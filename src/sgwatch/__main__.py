@@ -1,0 +1,5 @@
+"""``python -m sgwatch``."""
+
+from sgwatch.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""The CLI as a user runs it: a subprocess, real files, exit codes, stderr lines, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[2]
+FIXTURES = TESTS / "fixtures"
+SGWATCH = [sys.executable, "-m", "sgwatch"]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SGWATCH, *args], input=stdin.decode() if stdin else None, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def rows(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_jsonl_has_the_documented_keys() -> None:
+    result = run("scan", str(FIXTURES / "cloudtrail"), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    out = rows(result.stdout)
+    required = (
+        "event_id event_name event_time account_id region actor actor_type source_ip user_agent outcome error_code "
+        "group_id direction action protocol from_port to_port peer rule_id description severity findings"
+    ).split()
+    assert out and all(set(required) <= set(row) for row in out)
+    assert "security-group changes" in result.stderr
+
+
+def test_bad_inputs_are_one_line_each_and_the_rest_is_processed() -> None:
+    bad = FIXTURES / "bad"
+    result = run("scan", "--format", "jsonl", str(bad), str(FIXTURES / "envelopes" / "eventbridge.json"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sgwatch: ") and "records" not in line]
+    assert any("truncated.json.gz" in e and "gzip" in e for e in errors)
+    assert any("invalid.json" in e and "invalid JSON" in e for e in errors)
+    assert any("unknown_shape.json" in e and "unknown shape" in e for e in errors)
+    assert any("wrong_types.json#0 (eventID bad-types-1)" in e and "fromPort" in e for e in errors)
+    assert any("mixed.jsonl:3 (eventID bad-time-1)" in e and "eventTime" in e for e in errors)
+    ids = {row["event_id"] for row in rows(result.stdout)}
+    # the good records next to the bad ones still come out
+    assert "5f1b2c3d-0000-4000-9000-000000000001" in ids  # eventbridge.json, mixed.jsonl:1
+    assert "5f1b2c3d-0000-4000-9000-000000000022" in ids  # wrong_types.json#1 (ModifySecurityGroupRules)
+    assert "5f1b2c3d-0000-4000-9000-000000000019" in ids  # mixed.jsonl:4
+
+
+def test_fail_on_exits_3_and_min_severity_filters() -> None:
+    path = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__web_ports_world.json")
+    result = run("scan", path, "--format", "jsonl", "--min-severity", "high", "--fail-on", "critical")
+    assert result.returncode == 3
+    assert [row["severity"] for row in rows(result.stdout)] == ["critical", "high"]
+    assert run("scan", path, "--format", "jsonl", "--fail-on", "critical", "--min-severity", "critical").returncode == 3
+    low_only = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupEgress__world_all_traffic.json")
+    assert run("scan", low_only, "--format", "jsonl", "--fail-on", "high").returncode == 0
+
+
+def test_stdin_and_duplicates_are_reported_once() -> None:
+    record = (FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json").read_bytes()
+    doubled = json.dumps({"Records": [json.loads(record), json.loads(record)]}).encode()
+    result = run("scan", "-", "--format", "jsonl", stdin=doubled)
+    assert result.returncode == 0
+    assert len(rows(result.stdout)) == 1
+    assert "1 duplicates skipped" in result.stderr
+
+
+def test_table_format_names_the_change() -> None:
+    result = run("scan", str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json"), "--format", "table")
+    assert result.returncode == 0
+    assert "critical" in result.stdout and "added ingress tcp/22" in result.stdout and "0.0.0.0/0" in result.stdout
+
+
+def test_policy_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("allowlist:\n  - cidr: 10.0.0.0/8\n    reason: x\n    owner: y\n    expire: 2027-01-01\n")
+    result = run("scan", str(FIXTURES / "cloudtrail"), "--policy", str(policy))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"sgwatch: error: {policy}:5: allowlist[0]: unknown key 'expire' (expected: cidr, principal, group, reason, owner, expires)"
+    )
+    checked = run("policy", "check", str(policy))
+    assert checked.returncode == 2 and "unknown key 'expire'" in checked.stderr
+
+
+def test_policy_check_ok_and_warns_on_expired(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("allowlist:\n  - group: sg-0aa\n    reason: x\n    owner: y\n    expires: 2020-01-01\n")
+    result = run("policy", "check", str(policy))
+    assert result.returncode == 0
+    assert "expired on 2020-01-01" in result.stderr and "1 allowlist entries" in result.stdout
+
+
+def test_allowlisted_change_is_info_with_reason(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("allowlist:\n  - principal: 'arn:aws:sts::111122223333:assumed-role/Admin/*'\n    reason: break-glass\n    owner: secops\n")
+    path = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
+    (row,) = rows(run("scan", path, "--format", "jsonl", "--policy", str(policy)).stdout)
+    assert row["severity"] == "info" and row["findings"] == ["WORLD_ADMIN_PORT_INGRESS"]
+    assert row["allowed_by"] == "principal arn:aws:sts::111122223333:assumed-role/Admin/*: break-glass (secops)"
+
+
+@pytest.mark.parametrize("finding_id", ["WORLD_ADMIN_PORT_INGRESS", "world_web_ingress"])
+def test_explain(finding_id: str) -> None:
+    result = run("explain", finding_id)
+    assert result.returncode == 0 and "default severity:" in result.stdout
+
+
+def test_explain_unknown_id_is_an_error() -> None:
+    result = run("explain", "NOPE")
+    assert result.returncode == 2 and result.stderr.startswith("sgwatch: error: unknown finding id 'NOPE'")
+
+
+def test_no_paths_on_a_terminal_is_a_usage_error() -> None:
+    result = subprocess.run([*SGWATCH, "scan"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    # /dev/null is not a terminal: it is read as empty stdin, which is reported as empty input
+    assert result.returncode == 2 and "empty input" in result.stderr

@@ -1,0 +1,112 @@
+"""Envelopes and files: every way a record arrives unwraps to the same record, with an origin."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from sgwatch.sources import Problem, RawRecord, S3ObjectRef, read_paths, read_source, unwrap
+
+from .conftest import FIXTURES, GOLDEN, assert_golden, load_fixture
+
+ENVELOPES = sorted((FIXTURES / "envelopes").iterdir())
+
+
+def summary(items: list[object]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for item in items:
+        if isinstance(item, RawRecord):
+            out.append({"record": item.data.get("eventID"), "origin": item.origin, "item_id": item.item_id})
+        elif isinstance(item, S3ObjectRef):
+            out.append({"s3": f"s3://{item.bucket}/{item.key}", "origin": item.origin})
+        else:
+            assert isinstance(item, Problem)
+            out.append({"problem": item.message, "origin": item.origin})
+    return out
+
+
+@pytest.mark.parametrize("path", ENVELOPES, ids=[p.name for p in ENVELOPES])
+def test_envelope_golden(path: Path) -> None:
+    items = list(read_source(path))
+    assert not [i for i in items if isinstance(i, Problem)]
+    rows = summary(items)
+    for row in rows:
+        row["origin"] = str(row["origin"]).replace(str(FIXTURES), "<fixtures>")
+    assert_golden(GOLDEN / "envelopes" / f"{path.name}.json", rows)
+
+
+def test_every_envelope_yields_the_record_unchanged() -> None:
+    ssh = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
+    for name in ("eventbridge.json", "cloudwatch_logs.json", "records.jsonl"):
+        records = [i for i in read_source(FIXTURES / "envelopes" / name) if isinstance(i, RawRecord)]
+        assert records[0].data == ssh, name
+
+
+def test_sqs_items_carry_message_ids_even_through_sns() -> None:
+    records = [i for i in read_source(FIXTURES / "envelopes" / "sqs_lambda.json") if isinstance(i, RawRecord)]
+    assert [r.item_id for r in records] == ["059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4-f796-459a-8184-9c92662be6da"]
+    assert records[1].data == load_fixture("RevokeSecurityGroupIngress__items")
+
+
+def test_cloudwatch_control_message_yields_nothing() -> None:
+    assert list(read_source(FIXTURES / "envelopes" / "cloudwatch_logs_control.json")) == []
+
+
+def test_s3_notification_key_is_url_decoded() -> None:
+    doc = {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "AWSLogs/a+b%3Dc.json.gz"}}}]}
+    (ref,) = list(unwrap(doc, "event"))
+    assert isinstance(ref, S3ObjectRef)
+    assert ref.key == "AWSLogs/a b=c.json.gz"
+
+
+def test_unknown_shape_names_its_keys() -> None:
+    (problem,) = list(read_source(FIXTURES / "bad" / "unknown_shape.json"))
+    assert isinstance(problem, Problem)
+    assert "unknown shape" in problem.message and "hello" in problem.message
+
+
+def test_truncated_gzip_is_one_problem() -> None:
+    (problem,) = list(read_source(FIXTURES / "bad" / "truncated.json.gz"))
+    assert isinstance(problem, Problem)
+    assert "gzip" in problem.message and problem.origin.endswith("truncated.json.gz")
+
+
+def test_invalid_json_is_one_problem() -> None:
+    (problem,) = list(read_source(FIXTURES / "bad" / "invalid.json"))
+    assert isinstance(problem, Problem) and "invalid JSON" in problem.message
+
+
+def test_bad_line_in_jsonl_does_not_stop_the_others() -> None:
+    items = list(read_source(FIXTURES / "bad" / "mixed.jsonl"))
+    records = [i for i in items if isinstance(i, RawRecord)]
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert len(records) == 3
+    assert [p.origin.rsplit(":", 1)[-1] for p in problems] == ["2"]
+
+
+def test_non_object_record_in_log_file_is_a_problem_with_index() -> None:
+    items = list(read_source(FIXTURES / "bad" / "wrong_types.json"))
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert [p.origin.rsplit("#", 1)[-1] for p in problems] == ["2"]
+
+
+def test_stdin_and_directories(tmp_path: Path) -> None:
+    record = load_fixture("CreateSecurityGroup__vpc")
+    stdin = io.BytesIO(json.dumps(record).encode())
+    (item,) = list(read_paths(["-"], stdin=stdin))
+    assert isinstance(item, RawRecord) and item.origin == "-"
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (nested / "one.json").write_text(json.dumps(record))
+    (nested / "ignored.txt").write_text("not scanned")
+    items = list(read_paths([str(tmp_path), str(tmp_path / "missing.json")]))
+    assert isinstance(items[0], RawRecord)
+    assert isinstance(items[1], Problem) and "no such file" in items[1].message
+
+
+def test_empty_directory_is_reported(tmp_path: Path) -> None:
+    (item,) = list(read_paths([str(tmp_path)]))
+    assert isinstance(item, Problem) and "holds no" in item.message
