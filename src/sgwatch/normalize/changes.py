@@ -12,7 +12,7 @@ from typing import Any
 
 from sgwatch.model import Action, CloudTrailRecord, Direction, Outcome, PeerKind, RuleChange
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
-from sgwatch.normalize.permissions import Rule, merge, request_rules, response_rules
+from sgwatch.normalize.permissions import Rule, loose_key, merge, permission_rules, request_rules, response_rules
 from sgwatch.normalize.values import Where, items, port, ports_for, protocol, string, type_name
 
 _RULE_CALLS: dict[str, tuple[Action, Direction]] = {
@@ -35,6 +35,12 @@ class _Builder:
 
     def add(self, action: Action, **fields: Any) -> None:
         r = self.record
+        common: dict[str, Any] = {
+            "outcome": Outcome.FAILURE if r.failed else Outcome.SUCCESS,
+            "error_code": r.error_code,
+            "error_message": r.error_message,
+        }
+        common.update(fields)
         self.changes.append(
             RuleChange(
                 event_id=r.event_id,
@@ -45,19 +51,27 @@ class _Builder:
                 actor=r.actor,
                 source_ip=r.source_ip,
                 user_agent=r.user_agent,
-                outcome=Outcome.FAILURE if r.failed else Outcome.SUCCESS,
-                error_code=r.error_code,
-                error_message=r.error_message,
                 action=action,
                 rule_index=len(self.changes),
                 origin=r.origin,
-                **fields,
+                **common,
             )
         )
 
-    def add_rule(self, action: Action, rule: Rule, group_id: str | None, group_name: str | None) -> None:
+    def add_rule(
+        self, action: Action, rule: Rule, group_id: str | None, group_name: str | None, not_applied: str | None = None
+    ) -> None:
+        """One change for ``rule``; ``not_applied`` marks a successful call that did not apply it."""
+        extra: dict[str, Any] = {}
+        if not_applied is not None:
+            extra = {
+                "outcome": Outcome.FAILURE,
+                "error_code": not_applied,
+                "error_message": "the call succeeded but AWS reported this permission as unknown: nothing changed",
+            }
         self.add(
             action,
+            **extra,
             group_id=rule.group_id or group_id,
             group_name=group_name,
             direction=rule.direction,
@@ -107,17 +121,38 @@ def _rule_call(record: CloudTrailRecord, params: Mapping[str, Any], where: Where
         params, "securityGroupRuleDescriptions", where
     ):
         rules.append(Rule(direction=direction, rule_id=rule_id, description=description))
+    unknown: list[Rule] = []
     if not record.failed:
         response = record.response_elements
         responded = response_rules(response, "securityGroupRuleSet", where)
         if responded is None:
             responded = response_rules(response, "revokedSecurityGroupRuleSet", where)
         rules = merge(rules, responded)
+        if response is not None and action is Action.REMOVED:
+            base = "$.responseElements.unknownIpPermissionSet"
+            unknown = permission_rules(response.get("unknownIpPermissionSet"), direction, base, where)
     if not rules:
         out.add(action, group_id=group_id, group_name=group_name, direction=direction)
         return
     for rule in rules:
-        out.add_rule(action, rule, group_id, group_name)
+        if _take_unknown(rule, unknown):
+            # The call succeeded, but AWS did not know this rule: nothing was removed.
+            out.add_rule(action, rule, group_id, group_name, not_applied=UNKNOWN_PERMISSION)
+        else:
+            out.add_rule(action, rule, group_id, group_name)
+
+
+UNKNOWN_PERMISSION = "unknownIpPermissionSet"
+
+
+def _take_unknown(rule: Rule, unknown: list[Rule]) -> bool:
+    """Remove and report the entry of ``unknownIpPermissionSet`` that names ``rule``, if any."""
+    for key in (lambda r: r.match_key, loose_key):
+        found = next((u for u in unknown if key(u) == key(rule)), None)
+        if found is not None:
+            unknown.remove(found)
+            return True
+    return False
 
 
 def _modify_rules(record: CloudTrailRecord, params: Mapping[str, Any], where: Where, out: _Builder) -> None:

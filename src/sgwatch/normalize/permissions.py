@@ -68,9 +68,15 @@ def _peers(
 
 def request_rules(params: Mapping[str, Any], direction: Direction, where: Where) -> list[Rule]:
     """Rules named by an Authorize/Revoke/UpdateDescriptions request, items form and flat form."""
+    rules = permission_rules(params.get("ipPermissions"), direction, "$.requestParameters.ipPermissions", where)
+    rules.extend(_flat_rule(params, direction, where))
+    return rules
+
+
+def permission_rules(value: Any, direction: Direction, base: str, where: Where) -> list[Rule]:
+    """One Rule per peer of every IpPermission in an items-form list."""
     rules: list[Rule] = []
-    base = "$.requestParameters.ipPermissions"
-    for index, permission in enumerate(items(params.get("ipPermissions"), base, where)):
+    for index, permission in enumerate(items(value, base, where)):
         path = f"{base}.items[{index}]"
         proto = protocol(permission.get("ipProtocol"), f"{path}.ipProtocol", where)
         from_port, to_port = ports_for(
@@ -94,7 +100,6 @@ def request_rules(params: Mapping[str, Any], direction: Direction, where: Where)
                     description=description,
                 )
             )
-    rules.extend(_flat_rule(params, direction, where))
     return rules
 
 
@@ -188,6 +193,11 @@ def response_rules(response: Mapping[str, Any] | None, key: str, where: Where) -
     return rules
 
 
+def loose_key(rule: Rule) -> tuple[Any, ...]:
+    """Protocol, ports and peer kind: pairs a group named by name with the same group by id."""
+    return (rule.protocol, rule.from_port, rule.to_port, rule.peer_kind)
+
+
 def merge(requested: list[Rule], responded: list[Rule] | None) -> list[Rule]:
     """Each rule once: response entries (rule ids, group id) matched to the request's, request order kept.
 
@@ -200,7 +210,7 @@ def merge(requested: list[Rule], responded: list[Rule] | None) -> list[Rule]:
     matched: list[Rule | None] = [None] * len(requested)
     # Exact peers first, then by protocol/ports/peer kind (a group named by name in the request comes back
     # by id; a CIDR written with host bits comes back as AWS stored it).
-    for key in (lambda r: r.match_key, lambda r: (r.protocol, r.from_port, r.to_port, r.peer_kind)):
+    for key in (lambda r: r.match_key, loose_key):
         for index, rule in enumerate(requested):
             if matched[index] is not None:
                 continue

@@ -16,7 +16,12 @@ SGWATCH = [sys.executable, "-m", "sgwatch"]
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*SGWATCH, *args], input=stdin.decode() if stdin else None, capture_output=True, text=True, timeout=60, check=False
+        [*SGWATCH, *args],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -28,11 +33,9 @@ def test_jsonl_has_the_documented_keys() -> None:
     result = run("scan", str(FIXTURES / "cloudtrail"), "--format", "jsonl")
     assert result.returncode == 0, result.stderr
     out = rows(result.stdout)
-    required = (
-        "event_id event_name event_time account_id region actor actor_type source_ip user_agent outcome error_code "
-        "group_id direction action protocol from_port to_port peer rule_id description severity findings"
-    ).split()
-    assert out and all(set(required) <= set(row) for row in out)
+    required = ["event_id", "event_name", "event_time", "account_id", "region", "actor", "actor_type", "source_ip", "user_agent", "outcome", "error_code", "group_id", "direction", "action", "protocol", "from_port", "to_port", "peer", "rule_id", "description", "severity", "findings"]
+    assert out
+    assert all(set(required) <= set(row) for row in out)
     assert "security-group changes" in result.stderr
 
 
@@ -74,9 +77,16 @@ def test_stdin_and_duplicates_are_reported_once() -> None:
 
 
 def test_table_format_names_the_change() -> None:
-    result = run("scan", str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json"), "--format", "table")
+    result = run(
+        "scan",
+        str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json"),
+        "--format",
+        "table",
+    )
     assert result.returncode == 0
-    assert "critical" in result.stdout and "added ingress tcp/22" in result.stdout and "0.0.0.0/0" in result.stdout
+    assert "critical" in result.stdout
+    assert "added ingress tcp/22" in result.stdout
+    assert "0.0.0.0/0" in result.stdout
 
 
 def test_policy_errors_are_one_line_exit_2(tmp_path: Path) -> None:
@@ -88,7 +98,8 @@ def test_policy_errors_are_one_line_exit_2(tmp_path: Path) -> None:
         f"sgwatch: error: {policy}:5: allowlist[0]: unknown key 'expire' (expected: cidr, principal, group, reason, owner, expires)"
     )
     checked = run("policy", "check", str(policy))
-    assert checked.returncode == 2 and "unknown key 'expire'" in checked.stderr
+    assert checked.returncode == 2
+    assert "unknown key 'expire'" in checked.stderr
 
 
 def test_policy_check_ok_and_warns_on_expired(tmp_path: Path) -> None:
@@ -96,30 +107,37 @@ def test_policy_check_ok_and_warns_on_expired(tmp_path: Path) -> None:
     policy.write_text("allowlist:\n  - group: sg-0aa\n    reason: x\n    owner: y\n    expires: 2020-01-01\n")
     result = run("policy", "check", str(policy))
     assert result.returncode == 0
-    assert "expired on 2020-01-01" in result.stderr and "1 allowlist entries" in result.stdout
+    assert "expired on 2020-01-01" in result.stderr
+    assert "1 allowlist entries" in result.stdout
 
 
 def test_allowlisted_change_is_info_with_reason(tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
-    policy.write_text("allowlist:\n  - principal: 'arn:aws:sts::111122223333:assumed-role/Admin/*'\n    reason: break-glass\n    owner: secops\n")
+    policy.write_text(
+        "allowlist:\n  - principal: 'arn:aws:sts::111122223333:assumed-role/Admin/*'\n    reason: break-glass\n    owner: secops\n"
+    )
     path = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
     (row,) = rows(run("scan", path, "--format", "jsonl", "--policy", str(policy)).stdout)
-    assert row["severity"] == "info" and row["findings"] == ["WORLD_ADMIN_PORT_INGRESS"]
+    assert row["severity"] == "info"
+    assert row["findings"] == ["WORLD_ADMIN_PORT_INGRESS"]
     assert row["allowed_by"] == "principal arn:aws:sts::111122223333:assumed-role/Admin/*: break-glass (secops)"
 
 
 @pytest.mark.parametrize("finding_id", ["WORLD_ADMIN_PORT_INGRESS", "world_web_ingress"])
 def test_explain(finding_id: str) -> None:
     result = run("explain", finding_id)
-    assert result.returncode == 0 and "default severity:" in result.stdout
+    assert result.returncode == 0
+    assert "default severity:" in result.stdout
 
 
 def test_explain_unknown_id_is_an_error() -> None:
     result = run("explain", "NOPE")
-    assert result.returncode == 2 and result.stderr.startswith("sgwatch: error: unknown finding id 'NOPE'")
+    assert result.returncode == 2
+    assert result.stderr.startswith("sgwatch: error: unknown finding id 'NOPE'")
 
 
 def test_no_paths_on_a_terminal_is_a_usage_error() -> None:
     result = subprocess.run([*SGWATCH, "scan"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     # /dev/null is not a terminal: it is read as empty stdin, which is reported as empty input
-    assert result.returncode == 2 and "empty input" in result.stderr
+    assert result.returncode == 2
+    assert "empty input" in result.stderr

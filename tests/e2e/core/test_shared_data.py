@@ -25,23 +25,41 @@ pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is n
 
 # file stem -> [(action, outcome, direction, protocol, from, to, peer, severity)], in order
 EXPECTED: dict[str, list[tuple[object, ...]]] = {
-    "AuthorizeSecurityGroupEgress__elastic-integrations": [("added", "success", "egress", "tcp", 4444, 4444, "73.21.4.36/32", "info")],
+    "AuthorizeSecurityGroupEgress__elastic-integrations": [
+        ("added", "success", "egress", "tcp", 4444, 4444, "73.21.4.36/32", "info")
+    ],
     "AuthorizeSecurityGroupEgress__invictus-terraform": [
         ("added", "success", "egress", "-1", None, None, "0.0.0.0/0", "low"),
         ("added", "success", "egress", "-1", None, None, "::/0", "low"),
     ],
-    "AuthorizeSecurityGroupEgress__panther-terraform": [("added", "success", "egress", "-1", None, None, "0.0.0.0/0", "low")],
-    "AuthorizeSecurityGroupIngress__bu-cfn-sgref": [("added", "success", "ingress", "tcp", 1521, 1521, "sg-000537769a1c2d858", "info")],
-    "AuthorizeSecurityGroupIngress__elastic-integrations": [("added", "success", "ingress", "tcp", 22, 22, "203.0.113.0/24", "medium")],
-    "AuthorizeSecurityGroupIngress__invictus-stratus": [("added", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "critical")],
-    "AuthorizeSecurityGroupIngress__invictus-terraform": [("added", "success", "ingress", "tcp", 443, 443, "0.0.0.0/0", "low")],
-    "AuthorizeSecurityGroupIngress__panther-console": [("added", "success", "ingress", "tcp", 443, 443, "0.0.0.0/16", "info")],
-    "AuthorizeSecurityGroupIngress__panther-gosdk": [("added", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "critical")],
+    "AuthorizeSecurityGroupEgress__panther-terraform": [
+        ("added", "success", "egress", "-1", None, None, "0.0.0.0/0", "low")
+    ],
+    "AuthorizeSecurityGroupIngress__bu-cfn-sgref": [
+        ("added", "success", "ingress", "tcp", 1521, 1521, "sg-000537769a1c2d858", "info")
+    ],
+    "AuthorizeSecurityGroupIngress__elastic-integrations": [
+        ("added", "success", "ingress", "tcp", 22, 22, "203.0.113.0/24", "medium")
+    ],
+    "AuthorizeSecurityGroupIngress__invictus-stratus": [
+        ("added", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "critical")
+    ],
+    "AuthorizeSecurityGroupIngress__invictus-terraform": [
+        ("added", "success", "ingress", "tcp", 443, 443, "0.0.0.0/0", "low")
+    ],
+    "AuthorizeSecurityGroupIngress__panther-console": [
+        ("added", "success", "ingress", "tcp", 443, 443, "0.0.0.0/16", "info")
+    ],
+    "AuthorizeSecurityGroupIngress__panther-gosdk": [
+        ("added", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "critical")
+    ],
     "AuthorizeSecurityGroupIngress__root-console-2021": [
         ("added", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "critical"),
         ("added", "success", "ingress", "tcp", 22, 22, "::/0", "critical"),
     ],
-    "AuthorizeSecurityGroupIngress__stratus-open22": [("added", "success", "ingress", "tcp", 22, 22, "208.236.235.254/0", "critical")],
+    "AuthorizeSecurityGroupIngress__stratus-open22": [
+        ("added", "success", "ingress", "tcp", 22, 22, "208.236.235.254/0", "critical")
+    ],
     "AuthorizeSecurityGroupIngress__streamalert-ipv6": [
         ("added", "success", "ingress", "-1", None, None, "0.0.0.0/0", "critical"),
         ("added", "success", "ingress", "-1", None, None, "::/0", "critical"),
@@ -52,9 +70,15 @@ EXPECTED: dict[str, list[tuple[object, ...]]] = {
     "CreateSecurityGroup__panther-terraform": [("created", "success", None, None, None, None, None, "info")],
     "DeleteSecurityGroup__invictus-terraform": [("deleted", "success", None, None, None, None, None, "low")],
     "ModifyInstanceAttribute__invictus-terraform-noSG": [],
-    "RevokeSecurityGroupEgress__invictus-terraform": [("removed", "success", "egress", "-1", None, None, "0.0.0.0/0", "info")],
-    "RevokeSecurityGroupEgress__invictus-terraform-error": [("removed", "failure", "egress", "-1", None, None, "::/0", "info")],
-    "RevokeSecurityGroupIngress__invictus-stratus": [("removed", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "info")],
+    "RevokeSecurityGroupEgress__invictus-terraform": [
+        ("removed", "success", "egress", "-1", None, None, "0.0.0.0/0", "info")
+    ],
+    "RevokeSecurityGroupEgress__invictus-terraform-error": [
+        ("removed", "failure", "egress", "-1", None, None, "::/0", "info")
+    ],
+    "RevokeSecurityGroupIngress__invictus-stratus": [
+        ("removed", "success", "ingress", "tcp", 22, 22, "0.0.0.0/0", "info")
+    ],
     "RunInstances__elastic-integrations-defaultSG": [],
     "RunInstances__stratus-unauthorized": [],
 }
@@ -76,8 +100,16 @@ def test_sample(path: Path) -> None:
     judgements, problems = judged([path])
     assert not problems
     actual = [
-        (str(j.change.action), str(j.change.outcome), j.change.direction and str(j.change.direction), j.change.protocol,
-         j.change.from_port, j.change.to_port, j.change.peer, str(j.severity))
+        (
+            str(j.change.action),
+            str(j.change.outcome),
+            j.change.direction and str(j.change.direction),
+            j.change.protocol,
+            j.change.from_port,
+            j.change.to_port,
+            j.change.peer,
+            str(j.severity),
+        )
         for j in judgements
     ]
     assert path.stem in EXPECTED, f"new sample {path.stem}: add its expected changes"
@@ -101,11 +133,15 @@ def test_every_security_group_change_in_the_corpus_is_reported() -> None:
             total += 1
             if record["eventSource"] == "ec2.amazonaws.com" and record["eventName"] in SG_EVENT_NAMES:
                 params = record.get("requestParameters") or {}
-                if record["eventName"] in ("ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute") and "groupSet" not in params:
+                if (
+                    record["eventName"] in ("ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute")
+                    and "groupSet" not in params
+                ):
                     continue
                 expected[record["eventID"]] = record.get("errorCode") is None
     judgements, problems = judged(files)
-    assert total == 2900 and not problems
+    assert total == 2900
+    assert not problems
     reported = {j.change.event_id for j in judgements}
     assert reported == set(expected)
     assert sum(expected.values()) == 7  # successful calls

@@ -25,12 +25,15 @@ def test_finding_is_in_the_readme(finding_id: str) -> None:
 
 
 def test_readme_names_the_contract_commands() -> None:
-    assert "make demo" in README and "make test" in README
+    assert "make demo" in README
+    assert "make test" in README
 
 
 def test_every_finding_has_text() -> None:
     for entry in load_catalog().values():
-        assert entry.title and len(entry.description) > 20 and entry.finding_id == entry.finding_id.upper()
+        assert entry.title
+        assert len(entry.description) > 20
+        assert entry.finding_id == entry.finding_id.upper()
 
 
 def test_every_command_has_help() -> None:
@@ -39,4 +42,5 @@ def test_every_command_has_help() -> None:
     ctx = click.Context(cli)
     for name in COMMANDS:
         command = cli.get_command(ctx, name)
-        assert command is not None and command.help, f"sgwatch {name} has no help text"
+        assert command is not None
+        assert command.help, f"sgwatch {name} has no help text"

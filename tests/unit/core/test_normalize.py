@@ -36,7 +36,8 @@ def test_response_only_rules_are_kept() -> None:
     record = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
     record["requestParameters"]["ipPermissions"] = {}
     (change,) = changes(record)
-    assert change.rule_id == "sgr-0111aaaa2222bbbb3" and change.peer == "0.0.0.0/0"
+    assert change.rule_id == "sgr-0111aaaa2222bbbb3"
+    assert change.peer == "0.0.0.0/0"
 
 
 def test_request_group_by_name_pairs_with_response_group_by_id() -> None:
@@ -45,22 +46,26 @@ def test_request_group_by_name_pairs_with_response_group_by_id() -> None:
     items[1] = {"groupName": "app-servers", "userId": "111122223333"}
     result = changes(record)
     assert len(result) == 2
-    assert result[1].peer == "sg-0f00dfeed00000002" and result[1].rule_id == "sgr-0555aaaa00000002"
+    assert result[1].peer == "sg-0f00dfeed00000002"
+    assert result[1].rule_id == "sgr-0555aaaa00000002"
 
 
 def test_failed_call_without_rules_is_one_line_per_event() -> None:
     record = load_fixture("AuthorizeSecurityGroupIngress__denied")
     record["requestParameters"] = None
     (change,) = changes(record)
-    assert change.outcome is Outcome.FAILURE and change.action is Action.ADDED
-    assert change.direction is Direction.INGRESS and change.peer is None
+    assert change.outcome is Outcome.FAILURE
+    assert change.action is Action.ADDED
+    assert change.direction is Direction.INGRESS
+    assert change.peer is None
 
 
 def test_failed_call_ignores_a_response_even_if_present() -> None:
     record = load_fixture("RevokeSecurityGroupEgress__failed_not_found")
     record["responseElements"] = {"securityGroupRuleSet": {"items": [{"securityGroupRuleId": "sgr-x"}]}}
     (change,) = changes(record)
-    assert change.rule_id is None and change.outcome is Outcome.FAILURE
+    assert change.rule_id is None
+    assert change.outcome is Outcome.FAILURE
 
 
 def test_all_traffic_ports_are_null_whatever_aws_recorded() -> None:
@@ -75,21 +80,25 @@ def test_all_traffic_ports_are_null_whatever_aws_recorded() -> None:
 def test_modify_rules_has_no_direction() -> None:
     result = changes(load_fixture("ModifySecurityGroupRules__list"))
     assert all(c.direction is None and c.action is Action.MODIFIED for c in result)
-    assert result[0].peer_kind is PeerKind.IPV6 and result[1].peer_kind is PeerKind.GROUP
+    assert result[0].peer_kind is PeerKind.IPV6
+    assert result[1].peer_kind is PeerKind.GROUP
 
 
 def test_group_set_without_groups_still_reports_the_target() -> None:
     record = load_fixture("ModifyNetworkInterfaceAttribute__group_set")
     record["requestParameters"]["groupSet"] = {}
     (change,) = changes(record)
-    assert change.action is Action.ATTACHED and change.target == "eni-0a1b2c3d4e5f60718" and change.group_id is None
+    assert change.action is Action.ATTACHED
+    assert change.target == "eni-0a1b2c3d4e5f60718"
+    assert change.group_id is None
 
 
 def test_missing_event_id_gets_a_stable_synthetic_one() -> None:
     record = load_fixture("CreateSecurityGroup__vpc")
     del record["eventID"]
     first = decode_record(record, "x").event_id
-    assert first.startswith("sha256:") and first == decode_record(copy.deepcopy(record), "y").event_id
+    assert first.startswith("sha256:")
+    assert first == decode_record(copy.deepcopy(record), "y").event_id
 
 
 @pytest.mark.parametrize(
@@ -97,7 +106,10 @@ def test_missing_event_id_gets_a_stable_synthetic_one() -> None:
     [
         (lambda r: r["requestParameters"]["ipPermissions"]["items"][0].__setitem__("fromPort", {"v": 1}), "fromPort"),
         (lambda r: r["requestParameters"]["ipPermissions"].__setitem__("items", "x"), "ipPermissions.items"),
-        (lambda r: r["requestParameters"]["ipPermissions"]["items"][0].__setitem__("ipProtocol", ["tcp"]), "ipProtocol"),
+        (
+            lambda r: r["requestParameters"]["ipPermissions"]["items"][0].__setitem__("ipProtocol", ["tcp"]),
+            "ipProtocol",
+        ),
         (lambda r: r["requestParameters"]["ipPermissions"]["items"][0].__setitem__("fromPort", "twenty"), "fromPort"),
         (lambda r: r.__setitem__("eventTime", 17), "$.eventTime"),
         (lambda r: r.__setitem__("eventTime", "yesterday"), "$.eventTime"),

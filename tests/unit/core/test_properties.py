@@ -52,7 +52,9 @@ def test_world_v6_threshold(address: int, prefix: int) -> None:
 def test_host_bits_are_accepted(address: int, prefix: int) -> None:
     text = f"{ipaddress.IPv4Address(address)}/{prefix}"
     net = parse_cidr(text)
-    assert net is not None and net.prefixlen == prefix and ipaddress.IPv4Address(address) in net
+    assert net is not None
+    assert net.prefixlen == prefix
+    assert ipaddress.IPv4Address(address) in net
 
 
 peer_v4 = st.builds(lambda a, p: f"{ipaddress.IPv4Address(a)}/{p}", st.integers(0, 2**32 - 1), st.integers(0, 32))
@@ -91,7 +93,12 @@ def test_one_change_per_rule_and_peer(perms: list[dict[str, Any]], as_json: bool
         record = json.loads(json.dumps(record))
     result = normalize(decode_record(record, "prop"))
     expected = sum(
-        max(1, len(p["ipRanges"].get("items", [])) + len(p["ipv6Ranges"].get("items", [])) + len(p["groups"].get("items", [])))
+        max(
+            1,
+            len(p["ipRanges"].get("items", []))
+            + len(p["ipv6Ranges"].get("items", []))
+            + len(p["groups"].get("items", [])),
+        )
         for p in perms
     )
     assert len(result) == expected
@@ -100,6 +107,8 @@ def test_one_change_per_rule_and_peer(perms: list[dict[str, Any]], as_json: bool
     for change in result:
         assert change.protocol in {"tcp", "udp", "icmp", "-1", "icmpv6"}
         if change.protocol == "-1":
-            assert change.from_port is None and change.to_port is None
+            assert change.from_port is None
+            assert change.to_port is None
         else:
-            assert isinstance(change.from_port, int) and isinstance(change.to_port, int)
+            assert isinstance(change.from_port, int)
+            assert isinstance(change.to_port, int)

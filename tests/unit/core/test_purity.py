@@ -26,7 +26,18 @@ PURE = [
     "remediate/plan.py",
     "deploy/template.py",
 ]
-FORBIDDEN = {"boto3", "botocore", "socket", "http", "httpx", "urllib.request", "sqlite3", "smtplib", "requests", "aiohttp"}
+FORBIDDEN = {
+    "boto3",
+    "botocore",
+    "socket",
+    "http",
+    "httpx",
+    "urllib.request",
+    "sqlite3",
+    "smtplib",
+    "requests",
+    "aiohttp",
+}
 
 
 def pure_files() -> list[Path]:

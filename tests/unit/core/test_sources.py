@@ -47,7 +47,10 @@ def test_every_envelope_yields_the_record_unchanged() -> None:
 
 def test_sqs_items_carry_message_ids_even_through_sns() -> None:
     records = [i for i in read_source(FIXTURES / "envelopes" / "sqs_lambda.json") if isinstance(i, RawRecord)]
-    assert [r.item_id for r in records] == ["059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4-f796-459a-8184-9c92662be6da"]
+    assert [r.item_id for r in records] == [
+        "059f36b4-87a3-44ab-83d2-661975830a7d",
+        "2e1424d4-f796-459a-8184-9c92662be6da",
+    ]
     assert records[1].data == load_fixture("RevokeSecurityGroupIngress__items")
 
 
@@ -56,7 +59,11 @@ def test_cloudwatch_control_message_yields_nothing() -> None:
 
 
 def test_s3_notification_key_is_url_decoded() -> None:
-    doc = {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "AWSLogs/a+b%3Dc.json.gz"}}}]}
+    doc = {
+        "Records": [
+            {"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "AWSLogs/a+b%3Dc.json.gz"}}}
+        ]
+    }
     (ref,) = list(unwrap(doc, "event"))
     assert isinstance(ref, S3ObjectRef)
     assert ref.key == "AWSLogs/a b=c.json.gz"
@@ -65,18 +72,21 @@ def test_s3_notification_key_is_url_decoded() -> None:
 def test_unknown_shape_names_its_keys() -> None:
     (problem,) = list(read_source(FIXTURES / "bad" / "unknown_shape.json"))
     assert isinstance(problem, Problem)
-    assert "unknown shape" in problem.message and "hello" in problem.message
+    assert "unknown shape" in problem.message
+    assert "hello" in problem.message
 
 
 def test_truncated_gzip_is_one_problem() -> None:
     (problem,) = list(read_source(FIXTURES / "bad" / "truncated.json.gz"))
     assert isinstance(problem, Problem)
-    assert "gzip" in problem.message and problem.origin.endswith("truncated.json.gz")
+    assert "gzip" in problem.message
+    assert problem.origin.endswith("truncated.json.gz")
 
 
 def test_invalid_json_is_one_problem() -> None:
     (problem,) = list(read_source(FIXTURES / "bad" / "invalid.json"))
-    assert isinstance(problem, Problem) and "invalid JSON" in problem.message
+    assert isinstance(problem, Problem)
+    assert "invalid JSON" in problem.message
 
 
 def test_bad_line_in_jsonl_does_not_stop_the_others() -> None:
@@ -97,16 +107,19 @@ def test_stdin_and_directories(tmp_path: Path) -> None:
     record = load_fixture("CreateSecurityGroup__vpc")
     stdin = io.BytesIO(json.dumps(record).encode())
     (item,) = list(read_paths(["-"], stdin=stdin))
-    assert isinstance(item, RawRecord) and item.origin == "-"
+    assert isinstance(item, RawRecord)
+    assert item.origin == "-"
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
     (nested / "one.json").write_text(json.dumps(record))
     (nested / "ignored.txt").write_text("not scanned")
     items = list(read_paths([str(tmp_path), str(tmp_path / "missing.json")]))
     assert isinstance(items[0], RawRecord)
-    assert isinstance(items[1], Problem) and "no such file" in items[1].message
+    assert isinstance(items[1], Problem)
+    assert "no such file" in items[1].message
 
 
 def test_empty_directory_is_reported(tmp_path: Path) -> None:
     (item,) = list(read_paths([str(tmp_path)]))
-    assert isinstance(item, Problem) and "holds no" in item.message
+    assert isinstance(item, Problem)
+    assert "holds no" in item.message
