@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
 import click
@@ -92,6 +94,22 @@ def print_table(judgements: list[Judgement]) -> None:
     from rich.console import Console  # noqa: PLC0415
 
     Console(width=None if sys.stdout.isatty() else 200).print(judgement_table(judgements))
+
+
+@contextmanager
+def log_to_stderr(logger_name: str, verbose: bool) -> Iterator[None]:
+    """Structured log lines of ``logger_name`` on stderr with --verbose; silent otherwise (summaries are printed)."""
+    logger = logging.getLogger(logger_name)
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
+    logger.addHandler(handler)
+    previous = logger.level
+    if verbose:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def warn(message: str) -> None:

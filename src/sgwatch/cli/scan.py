@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from sgwatch.cli.output import print_table, warn, write_jsonl
-from sgwatch.model import Judgement, Severity
+from sgwatch.cli.output import log_to_stderr, print_table, warn, write_jsonl
+from sgwatch.model import DeliveryStatus, Judgement, Severity
 from sgwatch.pipeline import ScanStats, build_alerts, judge
 from sgwatch.policy import load_policy
-from sgwatch.settings import load_settings
+from sgwatch.settings import Settings, load_settings
 from sgwatch.sources import Problem, read_paths
 
 EXIT_DELIVERY = 1
@@ -19,6 +19,41 @@ EXIT_INPUT = 2
 EXIT_FAIL_ON = 3
 
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
+
+
+def record_and_deliver(
+    judged: list[Judgement], settings: Settings, store_path: Path | None, *, notify: bool, verbose: bool
+) -> bool:
+    """Record in the audit store and/or deliver alerts; True when a delivery finally failed."""
+    store = None
+    if store_path is not None:
+        from sgwatch.audit.store import AuditStore  # noqa: PLC0415 - sqlite only when asked for
+
+        store = AuditStore.open(store_path)
+    try:
+        if store is not None:
+            added = store.record_judgements(judged)
+            warn(f"audit: {added} new changes recorded in {store_path}")
+        if not notify:
+            return False
+        from sgwatch.cli.notify import format_delivery_summary  # noqa: PLC0415
+        from sgwatch.notify import deliver_alerts  # noqa: PLC0415
+
+        ledger = None
+        if store is not None:
+            from sgwatch.audit.ledger import SqliteSentLedger  # noqa: PLC0415
+
+            ledger = SqliteSentLedger(store)
+        with log_to_stderr("sgwatch.notify", verbose):
+            deliveries = deliver_alerts(build_alerts(judged), settings, ledger=ledger)
+        if store is not None:
+            store.record_deliveries(deliveries)
+        for line in format_delivery_summary(deliveries):
+            warn(line)
+        return any(d.status is DeliveryStatus.FAILED for d in deliveries)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _summary(stats: ScanStats) -> str:
@@ -66,6 +101,7 @@ def _summary(stats: ScanStats) -> str:
 @click.option(
     "--db", "db_path", type=click.Path(path_type=Path), help="Record every change in this SQLite audit store."
 )
+@click.option("--verbose", "-v", is_flag=True, help="Print structured log lines (deliveries, retries) on stderr.")
 def scan(
     paths: tuple[str, ...],
     fmt: str | None,
@@ -75,6 +111,7 @@ def scan(
     fail_on: str | None,
     notify: bool,
     db_path: Path | None,
+    verbose: bool,
 ) -> None:
     """Scan CloudTrail files, directories, envelopes or stdin (-) for security-group changes.
 
@@ -114,21 +151,9 @@ def scan(
 
     exit_code = 0
     store_path = db_path or settings.db_path
-    if store_path is not None:
-        from sgwatch.audit.store import AuditStore  # noqa: PLC0415 - sqlite only when asked for
-
-        with AuditStore.open(store_path) as store:
-            added = store.record_judgements(judged)
-        warn(f"audit: {added} new changes recorded in {store_path}")
-    if notify:
-        from sgwatch.cli.notify import format_delivery_summary  # noqa: PLC0415
-        from sgwatch.notify import deliver_alerts  # noqa: PLC0415
-
-        deliveries = deliver_alerts(build_alerts(judged), settings)
-        for line in format_delivery_summary(deliveries):
-            warn(line)
-        if any(d.status == "failed" for d in deliveries):
-            exit_code = EXIT_DELIVERY
+    if store_path is not None or notify:
+        failed = record_and_deliver(judged, settings, store_path, notify=notify, verbose=verbose)
+        exit_code = EXIT_DELIVERY if failed else 0
     if exit_code == 0 and fail_on is not None and stats.changes and worst >= Severity.parse(fail_on):
         exit_code = EXIT_FAIL_ON
     if exit_code == 0 and stats.problems:
