@@ -1,0 +1,79 @@
+"""``sgwatch notify``: check the configured channels; plus the delivery summary ``scan --notify`` prints."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from sgwatch.model import Delivery, DeliveryStatus
+
+
+def format_delivery_summary(deliveries: Iterable[Delivery]) -> list[str]:
+    """Lines for stderr: one count line per channel, then one line per failed delivery with its reason."""
+    by_channel: dict[str, Counter[str]] = {}
+    failures: list[Delivery] = []
+    for delivery in deliveries:
+        counts = by_channel.setdefault(delivery.channel, Counter())
+        counts[str(delivery.status)] += 1
+        if delivery.status is DeliveryStatus.FAILED:
+            failures.append(delivery)
+    lines = []
+    for channel, counts in by_channel.items():
+        parts = [f"{counts[s]} {s}" for s in ("delivered", "failed", "skipped") if counts[s]]
+        lines.append(f"notify: {channel}: {', '.join(parts)}")
+    for failure in failures:
+        tried = f" after {failure.attempts} attempt(s)" if failure.attempts else ""
+        lines.append(f"notify: {failure.channel}: FAILED {failure.alert_id}{tried}: {failure.detail}")
+    return lines
+
+
+def format_outcome(delivery: Delivery) -> str:
+    """One line per channel for ``notify test``."""
+    attempts = f" ({delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''})" if delivery.attempts else ""
+    return f"{delivery.channel}: {delivery.status}{attempts}: {delivery.detail}"
+
+
+@click.group("notify")
+def notify() -> None:
+    """Alert channels: check that each configured channel receives messages."""
+
+
+@notify.command("test")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="sgwatch config file (YAML) whose notify: channels receive the test alert.",
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="NAME",
+    help="Only this channel (by name; repeatable). Default: every channel.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also print the structured delivery log lines on stderr.")
+def test(config_path: Path, channels: tuple[str, ...], verbose: bool) -> None:
+    """Send a sample alert to every channel and print each outcome (exit 1 if any failed)."""
+    from sgwatch.notify.delivery import send_test_alert  # noqa: PLC0415
+    from sgwatch.settings import load_settings  # noqa: PLC0415
+
+    logger = logging.getLogger("sgwatch.notify")
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
+    logger.addHandler(handler)
+    if verbose:
+        logger.setLevel(logging.DEBUG)
+    try:
+        deliveries = send_test_alert(load_settings(config_path), channels=channels)
+    finally:
+        logger.removeHandler(handler)
+    for delivery in deliveries:
+        click.echo(format_outcome(delivery))
+    if any(d.status is not DeliveryStatus.DELIVERED for d in deliveries):
+        sys.exit(1)

@@ -1,0 +1,229 @@
+"""The one delivery mechanism every channel shares: pacing, retries, isolation, outcome reporting.
+
+Jobs from all channels are interleaved on one injected clock: the next job to run is the one whose own
+backoff and whose destination's rate limit allow it earliest. A channel that fails for good (bad webhook,
+wrong credentials, missing secret) stops only itself; every message still gets a final ``Delivery``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sgwatch.errors import DeliveryError
+from sgwatch.model import Delivery, DeliveryStatus
+from sgwatch.notify.config import ChannelConfig
+from sgwatch.notify.logjson import emit
+from sgwatch.notify.outcome import Attempt, Delivered, Message, Permanent, Retryable, Sender, message_id
+from sgwatch.notify.ratelimit import RateLimiter
+from sgwatch.notify.retry import retry_delay
+from sgwatch.notify.runtime import Runtime
+from sgwatch.notify.tuning import DeliveryConfig
+
+OnDelivered = Callable[[ChannelConfig, Message], None]
+
+
+@dataclass(slots=True, kw_only=True)
+class _Job:
+    seq: int
+    channel: ChannelConfig
+    sender: Sender
+    destination: str
+    message: Message
+    attempts: int = 0
+    not_before: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """The final result for one message on one channel."""
+
+    channel: ChannelConfig
+    message: Message
+    status: DeliveryStatus
+    attempts: int
+    detail: str
+
+
+@dataclass(slots=True, kw_only=True)
+class _Run:
+    config: DeliveryConfig
+    runtime: Runtime
+    rng: random.Random
+    on_delivered: OnDelivered
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def run_jobs(
+    work: Sequence[tuple[ChannelConfig, Sender, Sequence[Message]]],
+    config: DeliveryConfig,
+    runtime: Runtime,
+    *,
+    rng: random.Random,
+    on_delivered: OnDelivered,
+) -> list[Outcome]:
+    """Send every message of every channel; return one Outcome per message, in completion order."""
+    run = _Run(config=config, runtime=runtime, rng=rng, on_delivered=on_delivered)
+    jobs: list[_Job] = []
+    for channel, sender, messages in work:
+        if not messages:
+            continue
+        try:
+            destination = sender.destination()
+        except DeliveryError as exc:
+            for message in messages:
+                _finish(run, channel, message, DeliveryStatus.FAILED, attempts=0, detail=f"not sent: {exc}")
+            continue
+        run.limiter.configure(destination, channel.rate_limit)
+        for message in messages:
+            jobs.append(_Job(seq=len(jobs), channel=channel, sender=sender, destination=destination, message=message))
+    start = runtime.clock.monotonic()
+    while jobs:
+        job = min(jobs, key=lambda j: (max(j.not_before, run.limiter.ready_at(j.destination)), j.seq))
+        ready = max(job.not_before, run.limiter.ready_at(job.destination))
+        now = runtime.clock.monotonic()
+        if ready > now:
+            runtime.clock.sleep(ready - now)
+            now = runtime.clock.monotonic()
+        run.limiter.record(job.destination, now)
+        attempt = _attempt(job)
+        job.attempts += 1
+        emit(
+            logging.DEBUG,
+            "attempt",
+            channel=job.channel.name,
+            message_id=message_id(job.message),
+            attempt=job.attempts,
+            outcome=type(attempt).__name__.lower(),
+            detail=_reason(attempt),
+        )
+        if isinstance(attempt, Delivered):
+            jobs.remove(job)
+            _finish(
+                run, job.channel, job.message, DeliveryStatus.DELIVERED, attempts=job.attempts, detail=attempt.detail
+            )
+            _record_sent(run, job)
+        elif isinstance(attempt, Permanent):
+            jobs.remove(job)
+            _finish(run, job.channel, job.message, DeliveryStatus.FAILED, attempts=job.attempts, detail=attempt.reason)
+            if attempt.channel_wide:
+                for other in [j for j in jobs if j.channel.name == job.channel.name]:
+                    jobs.remove(other)
+                    _finish(
+                        run,
+                        other.channel,
+                        other.message,
+                        DeliveryStatus.FAILED,
+                        attempts=other.attempts,
+                        detail=("not sent" if not other.attempts else f"stopped after {other.attempts} attempts")
+                        + f": channel failed permanently: {attempt.reason}",
+                    )
+        else:
+            _reschedule(run, jobs, job, attempt, now=now, start=start)
+    return run.outcomes
+
+
+def _attempt(job: _Job) -> Attempt:
+    """One send, with adapter bugs and secret failures contained to this channel."""
+    try:
+        return job.sender.send(job.message)
+    except DeliveryError as exc:
+        return Permanent(reason=str(exc), channel_wide=True)
+    except Exception as exc:  # one broken adapter must not stop the other channels
+        emit(
+            logging.ERROR,
+            "adapter_error",
+            exc_info=True,
+            channel=job.channel.name,
+            message_id=message_id(job.message),
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+        return Permanent(reason=f"internal error in the {job.channel.type} adapter: {type(exc).__name__}: {exc}")
+
+
+def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, now: float, start: float) -> None:
+    config = run.config
+    if job.attempts >= config.max_attempts:
+        jobs.remove(job)
+        _finish(
+            run,
+            job.channel,
+            job.message,
+            DeliveryStatus.FAILED,
+            attempts=job.attempts,
+            detail=f"gave up after {job.attempts} attempts: {attempt.reason}",
+        )
+        return
+    delay = retry_delay(
+        job.attempts,
+        attempt.retry_after,
+        base=config.backoff_base,
+        cap=config.backoff_max,
+        retry_after_max=config.retry_after_max,
+        rng=run.rng,
+    )
+    if now + delay - start > config.deadline:
+        jobs.remove(job)
+        _finish(
+            run,
+            job.channel,
+            job.message,
+            DeliveryStatus.FAILED,
+            attempts=job.attempts,
+            detail=f"gave up after {job.attempts} attempts (a retry in {delay:.1f}s would pass the "
+            f"{config.deadline:g}s delivery deadline): {attempt.reason}",
+        )
+        return
+    job.not_before = now + delay
+    if attempt.retry_after is not None:
+        run.limiter.block_until(job.destination, job.not_before)
+    emit(
+        logging.INFO,
+        "retry",
+        channel=job.channel.name,
+        message_id=message_id(job.message),
+        attempt=job.attempts,
+        delay=round(delay, 3),
+        detail=attempt.reason,
+    )
+
+
+def _record_sent(run: _Run, job: _Job) -> None:
+    try:
+        run.on_delivered(job.channel, job.message)
+    except Exception as exc:  # a ledger failure must not undo a delivery
+        emit(
+            logging.ERROR,
+            "ledger_error",
+            channel=job.channel.name,
+            message_id=message_id(job.message),
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+
+
+def _reason(attempt: Attempt) -> str:
+    return attempt.detail if isinstance(attempt, Delivered) else attempt.reason
+
+
+def _finish(
+    run: _Run, channel: ChannelConfig, message: Message, status: DeliveryStatus, *, attempts: int, detail: str
+) -> None:
+    run.outcomes.append(Outcome(channel=channel, message=message, status=status, attempts=attempts, detail=detail))
+
+
+def report(delivery: Delivery, channel_type: str) -> None:
+    """The structured log line of one final outcome."""
+    level = logging.WARNING if delivery.status is DeliveryStatus.FAILED else logging.INFO
+    emit(
+        level,
+        "delivery",
+        channel=delivery.channel,
+        channel_type=channel_type,
+        alert_id=delivery.alert_id,
+        status=str(delivery.status),
+        attempts=delivery.attempts,
+        detail=delivery.detail,
+    )

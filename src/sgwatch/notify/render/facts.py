@@ -1,0 +1,280 @@
+"""Plain-text pieces every format shares: what changed, who, where, enrichment, remediation, links.
+
+Everything here returns unescaped text; each format escapes event-derived values its own way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sgwatch.model import (
+    Action,
+    Actor,
+    Alert,
+    Direction,
+    Judgement,
+    Outcome,
+    PeerKind,
+    Remediation,
+    RemediationStatus,
+    RuleChange,
+    Severity,
+)
+from sgwatch.serialize import format_time
+
+UNKNOWN = "unknown"
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_GROUP_ID = re.compile(r"^sg-[0-9a-f]{1,32}$")
+_VERBS = {
+    Action.ADDED: "added",
+    Action.REMOVED: "removed",
+    Action.MODIFIED: "modified",
+    Action.DESCRIPTION_CHANGED: "changed the description of",
+    Action.CREATED: "created",
+    Action.DELETED: "deleted",
+    Action.ATTACHED: "attached",
+}
+
+
+def severity_label(severity: Severity) -> str:
+    return str(severity).upper()
+
+
+def console_url(region: str | None, group_id: str | None) -> str | None:
+    """The EC2 console page of a security group, when region and id are known."""
+    if not region or not group_id or not _REGION.match(region) or not _GROUP_ID.match(group_id):
+        return None
+    return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#SecurityGroup:groupId={group_id}"
+
+
+def group_ids(alert: Alert) -> tuple[str, ...]:
+    """Distinct group ids of the alert, the enriched group first."""
+    ids: list[str] = []
+    candidates = [alert.group.group_id if alert.group else None] + [j.change.group_id for j in alert.judgements]
+    for group_id in candidates:
+        if group_id and group_id not in ids:
+            ids.append(group_id)
+    return tuple(ids)
+
+
+def group_links(alert: Alert) -> tuple[tuple[str, str], ...]:
+    """(group id, console URL) for every group the alert names."""
+    out = []
+    for group_id in group_ids(alert):
+        url = console_url(alert.region, group_id)
+        if url:
+            out.append((group_id, url))
+    return tuple(out)
+
+
+def group_name(alert: Alert, group_id: str | None) -> str | None:
+    if alert.group and alert.group.group_id == group_id and alert.group.group_name:
+        return alert.group.group_name
+    for judgement in alert.judgements:
+        if judgement.change.group_id == group_id and judgement.change.group_name:
+            return judgement.change.group_name
+    return None
+
+
+def group_label(alert: Alert) -> str:
+    """``sg-0abc (web-frontend)``, several groups comma-separated, or ``unknown group``."""
+    ids = group_ids(alert)
+    if not ids:
+        names = {j.change.group_name for j in alert.judgements if j.change.group_name}
+        return ", ".join(sorted(names)) or "unknown group"
+    labels = []
+    for group_id in ids:
+        name = group_name(alert, group_id)
+        labels.append(f"{group_id} ({name})" if name else group_id)
+    return ", ".join(labels)
+
+
+def ports_text(change: RuleChange) -> str:
+    """``tcp/22``, ``udp/1000-2000``, ``all traffic``, ``icmp type 8 code 0``, ``protocol 47``."""
+    protocol, low, high = change.protocol, change.from_port, change.to_port
+    if protocol is None:
+        return ""
+    if protocol == "-1":
+        return "all traffic"
+    if protocol in ("icmp", "icmpv6", "1", "58"):
+        name = "icmpv6" if protocol in ("icmpv6", "58") else "icmp"
+        if low is None or low == -1:
+            return f"{name} (all types)"
+        if high is None or high == -1:
+            return f"{name} type {low} (all codes)"
+        return f"{name} type {low} code {high}"
+    name = protocol if not protocol.isdigit() else f"protocol {protocol}"
+    if low is None and high is None:
+        return f"{name} (all ports)"
+    if low == high or high is None:
+        return f"{name}/{low}"
+    if low is None:
+        return f"{name}/{high}"
+    return f"{name}/{low}-{high}"
+
+
+def peer_text(change: RuleChange) -> str:
+    if not change.peer:
+        return ""
+    if change.peer_kind is PeerKind.GROUP and change.peer_account_id:
+        return f"{change.peer} (account {change.peer_account_id})"
+    return change.peer
+
+
+def change_line(change: RuleChange) -> str:
+    """One sentence: ``added ingress tcp/22 from 0.0.0.0/0 to sg-0abc``."""
+    verb = _VERBS.get(change.action, str(change.action))
+    group = change.group_id or change.group_name or "a group"
+    if change.action in (Action.CREATED, Action.DELETED):
+        named = f" ({change.group_name})" if change.group_name and change.group_id else ""
+        text = f"{verb} security group {group}{named}"
+    elif change.action is Action.ATTACHED:
+        text = f"attached {group} to {change.target or 'a resource'}"
+    else:
+        direction = str(change.direction) if change.direction else "rule"
+        parts = [verb, direction if change.direction else "a rule"]
+        ports = ports_text(change)
+        if ports:
+            parts.append(ports)
+        peer = peer_text(change)
+        if peer:
+            parts.append(("to " if change.direction is Direction.EGRESS else "from ") + peer)
+        parts.append(f"on {group}")
+        text = " ".join(parts)
+    if change.outcome is Outcome.FAILURE:
+        text += f" (the call failed: {change.error_code or 'error'})"
+    return text
+
+
+def rule_details(change: RuleChange) -> tuple[tuple[str, str], ...]:
+    """Label/value pairs below a change line."""
+    pairs = []
+    if change.rule_id:
+        pairs.append(("Rule", change.rule_id))
+    if change.description:
+        pairs.append(("Description", change.description))
+    if change.target and change.action is not Action.ATTACHED:
+        pairs.append(("Target", change.target))
+    if change.error_message:
+        pairs.append(("Error", change.error_message))
+    return tuple(pairs)
+
+
+def finding_lines(judgement: Judgement) -> tuple[str, ...]:
+    lines = [f"{f.finding_id} ({f.severity}): {f.reason}" for f in judgement.findings]
+    if judgement.allowed_by:
+        lines.append(f"allowed by {judgement.allowed_by}")
+    return tuple(lines)
+
+
+def actor_text(actor: Actor) -> str:
+    return actor.arn or actor.user_name or actor.principal_id or UNKNOWN
+
+
+def actor_type_text(actor: Actor) -> str:
+    parts = [actor.type or UNKNOWN]
+    if actor.invoked_by:
+        parts.append(f"via {actor.invoked_by}")
+    if actor.mfa_authenticated is not None:
+        parts.append("MFA" if actor.mfa_authenticated else "no MFA")
+    return ", ".join(parts)
+
+
+def alert_facts(alert: Alert) -> tuple[tuple[str, str], ...]:
+    """The label/value pairs shown for every alert (values unescaped)."""
+    return (
+        ("Account", alert.account_id or UNKNOWN),
+        ("Region", alert.region or UNKNOWN),
+        ("Group", group_label(alert)),
+        ("Actor", actor_text(alert.actor)),
+        ("Actor type", actor_type_text(alert.actor)),
+        ("Source IP", alert.source_ip or UNKNOWN),
+        ("User agent", alert.user_agent or UNKNOWN),
+        ("Time", format_time(alert.event_time)),
+        ("Event", f"{alert.event_name} {alert.event_id}"),
+    )
+
+
+def enrichment_lines(alert: Alert) -> tuple[str, ...]:
+    """What enrichment learned, or why it could not."""
+    lines: list[str] = []
+    group = alert.group
+    if group is not None:
+        about = [f"{group.group_id}" + (f" ({group.group_name})" if group.group_name else "")]
+        if group.vpc_id:
+            about.append(f"in {group.vpc_id}")
+        if group.is_default:
+            about.append("(the VPC's default group)")
+        lines.append(" ".join(about))
+        if group.owner:
+            lines.append(f"Owner: {group.owner}")
+        if group.interface_count is not None:
+            used = f"Used by {group.interface_count} network interface(s)"
+            if group.instance_ids:
+                shown = ", ".join(group.instance_ids[:5])
+                more = f" and {len(group.instance_ids) - 5} more" if len(group.instance_ids) > 5 else ""
+                used += f" on {shown}{more}"
+            lines.append(used)
+        if group.exposed_now is not None:
+            lines.append(
+                "Exposed now: an interface using it has a public IP"
+                if group.exposed_now
+                else "Exposed now: no interface using it has a public IP"
+            )
+    if alert.enrichment_error:
+        lines.append(f"Enrichment failed: {alert.enrichment_error}")
+    return tuple(lines)
+
+
+def remediation_line(remediation: Remediation) -> str:
+    plan = remediation.plan
+    target = (plan.rule_id or plan.rule_key) if plan else "the change"
+    status = remediation.status
+    if status is RemediationStatus.PLANNED or remediation.dry_run:
+        text = f"would revert {target} (dry run)"
+    elif status is RemediationStatus.REVERTED:
+        text = f"reverted {target}"
+    elif status is RemediationStatus.RESTORED:
+        text = f"restored {target} to its previous definition"
+    elif status is RemediationStatus.ALREADY_REVERTED:
+        text = f"{target} was already gone"
+    elif status is RemediationStatus.SKIPPED:
+        text = f"left {target} in place"
+    else:
+        text = f"FAILED to revert {target}"
+    return f"{text}: {remediation.detail}" if remediation.detail else text
+
+
+def remediation_lines(alert: Alert) -> tuple[str, ...]:
+    return tuple(remediation_line(r) for r in alert.remediations)
+
+
+def summary_line(alert: Alert) -> str:
+    """One line for subjects, fallbacks and digests."""
+    where = f"{alert.account_id or UNKNOWN}/{alert.region or UNKNOWN}"
+    return (
+        f"{severity_label(alert.severity)}: {alert.title} — {alert.event_name} on {group_label(alert)} "
+        f"in {where} by {actor_text(alert.actor)}"
+    )
+
+
+def rule_count_text(alert: Alert) -> str:
+    count = len(alert.judgements)
+    return "1 rule" if count == 1 else f"{count} rules"
+
+
+def digest_title(alerts: Sequence[Alert]) -> str:
+    top = max((a.severity for a in alerts), default=Severity.INFO)
+    return f"{len(alerts)} security group alerts (highest: {severity_label(top)})"
+
+
+def digest_line(alert: Alert) -> str:
+    return f"{format_time(alert.event_time)} {summary_line(alert)}"
+
+
+def truncate(text: str, limit: int, marker: str = "… (truncated)") -> str:
+    """``text`` cut to at most ``limit`` characters, visibly."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(marker))] + marker

@@ -1,0 +1,64 @@
+"""What adapters share during one delivery run: secrets, the HTTP client, AWS clients, the clock."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from sgwatch.errors import DeliveryError
+from sgwatch.notify.clock import Clock
+from sgwatch.notify.logjson import emit
+from sgwatch.notify.secretref import SecretRef, SecretResolver
+from sgwatch.notify.transport import HttpClient
+
+
+class Runtime:
+    """Per-run resources, created lazily and closed once at the end of the run."""
+
+    __slots__ = ("_aws", "_warned", "clock", "http", "secrets", "timeout")
+
+    def __init__(self, *, environ: Mapping[str, str], clock: Clock, timeout: float) -> None:
+        self.clock = clock
+        self.timeout = timeout
+        self.secrets = SecretResolver(environ)
+        self.http = HttpClient(timeout)
+        self._aws: dict[tuple[str, str | None], Any] = {}
+        self._warned: set[str] = set()
+
+    def resolve_url(self, channel: str, ref: SecretRef) -> str:
+        """A channel URL from its reference; must be http(s). Warns once per channel when not https."""
+        url = self.secrets.resolve(ref).strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise DeliveryError(f"channel {channel}: {ref.describe()} does not hold an http(s) URL")
+        if parts.scheme != "https" and channel not in self._warned:
+            self._warned.add(channel)
+            emit(logging.WARNING, "insecure_url", channel=channel, detail="destination URL is not https")
+        return url
+
+    def aws_client(self, service: str, region: str | None) -> Any:
+        """A boto3 client with our own retries only (botocore's are off) and the run's timeout."""
+        key = (service, region)
+        if key not in self._aws:
+            import boto3  # noqa: PLC0415
+            from botocore.config import Config  # noqa: PLC0415
+
+            config = Config(
+                connect_timeout=self.timeout,
+                read_timeout=self.timeout,
+                retries={"total_max_attempts": 1, "mode": "standard"},
+            )
+            self._aws[key] = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+        return self._aws[key]
+
+    def close(self) -> None:
+        self.http.close()
+        self._aws.clear()
+
+
+def fingerprint(kind: str, secret_value: str) -> str:
+    """A rate-limit key for a destination that does not reveal it."""
+    return f"{kind}:{hashlib.sha256(secret_value.encode()).hexdigest()[:16]}"

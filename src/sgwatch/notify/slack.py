@@ -1,0 +1,54 @@
+"""Slack incoming webhook adapter."""
+
+from __future__ import annotations
+
+import json
+
+from sgwatch.model import Alert
+from sgwatch.notify.config import SlackConfig
+from sgwatch.notify.outcome import Attempt, Message, Permanent
+from sgwatch.notify.render.slack import slack_alert, slack_digest
+from sgwatch.notify.runtime import Runtime, fingerprint
+from sgwatch.notify.transport import post_attempt
+
+# Webhook error strings that mean the webhook itself is unusable (every later message would fail too).
+CHANNEL_WIDE_ERRORS = frozenset(
+    {
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "team_disabled",
+        "invalid_token",
+        "channel_not_found",
+        "channel_is_archived",
+        "action_prohibited",
+        "posting_to_general_channel_denied",
+        "user_not_found",
+    }
+)
+
+
+class SlackSender:
+    """Posts Block Kit messages to one incoming webhook."""
+
+    def __init__(self, config: SlackConfig, runtime: Runtime) -> None:
+        self.config = config
+        self.runtime = runtime
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def destination(self) -> str:
+        return fingerprint("slack", self.runtime.resolve_url(self.name, self.config.url))
+
+    def send(self, message: Message) -> Attempt:
+        url = self.runtime.resolve_url(self.name, self.config.url)
+        payload = slack_alert(message) if isinstance(message, Alert) else slack_digest(message)
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        attempt = post_attempt(
+            self.runtime.http, url, body, {"content-type": "application/json"}, now=self.runtime.clock.now
+        )
+        if isinstance(attempt, Permanent) and attempt.reason.split(" ")[-1] in CHANNEL_WIDE_ERRORS:
+            return Permanent(reason=attempt.reason, channel_wide=True)
+        return attempt

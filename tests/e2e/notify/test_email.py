@@ -1,0 +1,222 @@
+"""Email over a real SMTP server (aiosmtpd: STARTTLS, AUTH, temporary failures) and over SES (moto)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from sgwatch.model import DeliveryStatus
+from sgwatch.notify.delivery import deliver_alerts
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 / localhost."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@dataclass
+class Mailbox:
+    messages: list[Any] = field(default_factory=list)
+    rcpt_replies: list[str] = field(default_factory=list)  # replies to RCPT TO, used in order
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((session.authenticated, session.ssl is not None, envelope))
+        return "250 Message accepted"
+
+
+def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"alerts", b"s3cret")
+    return AuthResult(success=ok, handled=False)  # unhandled failure: the server replies 535
+
+
+@pytest.fixture
+def smtp_tls(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_required=True,
+        server_hostname="localhost",
+    )
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_plain() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, server_hostname="localhost")
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+def smtp_config(config: Any, port: int, cert: Path | None, password: str = "s3cret") -> Any:
+    ca = f"    ca_file: {cert}\n" if cert else ""
+    return config(
+        "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: [secops@example.com, oncall@example.com]\n"
+        f"    host: 127.0.0.1\n    port: {port}\n    username: env:SMTP_USER\n    password: env:SMTP_PASS\n{ca}",
+        {"SMTP_USER": "alerts", "SMTP_PASS": password},
+    )
+
+
+def test_starttls_auth_and_both_bodies(
+    alerts: ModuleType, smtp_tls: tuple[Mailbox, int], certificate: tuple[Path, Path], config: Any, clock: Any
+) -> None:
+    mailbox, port = smtp_tls
+    (delivery,) = deliver_alerts([alerts.malicious()], smtp_config(config, port, certificate[0]), clock=clock)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1), delivery.detail
+    ((authenticated, over_tls, envelope),) = mailbox.messages
+    assert authenticated
+    assert over_tls
+    assert envelope.mail_from == "sgwatch@example.com"
+    assert envelope.rcpt_tos == ["secops@example.com", "oncall@example.com"]
+    message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+    assert message["Subject"].startswith("[sgwatch] CRITICAL: Admin or database port open to the world on sg-0abc1234def567890")
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "Description: <!channel> <https://evil.example|click>" in text
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt;" in html
+    assert "<!channel>" not in html
+    assert "<script>" not in html
+
+
+def test_wrong_password_is_permanent(
+    alerts: ModuleType, smtp_tls: tuple[Mailbox, int], certificate: tuple[Path, Path], config: Any, clock: Any
+) -> None:
+    _, port = smtp_tls
+    cfg = smtp_config(config, port, certificate[0], password="wrong")
+    deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
+    assert [(d.status, d.attempts) for d in deliveries] == [(DeliveryStatus.FAILED, 1), (DeliveryStatus.FAILED, 0)]
+    assert deliveries[0].detail.startswith("authentication failed (SMTP 535")
+    assert "wrong" not in deliveries[0].detail
+
+
+def test_untrusted_certificate_is_refused(
+    alerts: ModuleType, smtp_tls: tuple[Mailbox, int], config: Any, clock: Any
+) -> None:
+    mailbox, port = smtp_tls
+    (delivery,) = deliver_alerts([alerts.critical_ssh()], smtp_config(config, port, None), clock=clock)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert delivery.attempts == 1
+    assert delivery.detail.startswith("TLS certificate not trusted")
+    assert "set ca_file" in delivery.detail
+    assert mailbox.messages == []
+
+
+def test_temporary_4xx_is_retried(alerts: ModuleType, smtp_plain: tuple[Mailbox, int], config: Any, clock: Any) -> None:
+    mailbox, port = smtp_plain
+    mailbox.rcpt_replies = ["451 4.3.0 try again later"]
+    cfg = config(
+        "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
+        f"    host: 127.0.0.1\n    port: {port}\n    starttls: false\n"
+    )
+    (delivery,) = deliver_alerts([alerts.critical_ssh()], cfg, clock=clock)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
+    assert len(clock.sleeps) == 1
+    assert len(mailbox.messages) == 1
+
+
+def test_server_down_is_retried_then_reported(alerts: ModuleType, config: Any, clock: Any) -> None:
+    cfg = config(
+        "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
+        f"    host: 127.0.0.1\n    port: {free_port()}\n    starttls: false\n"
+    )
+    (delivery,) = deliver_alerts([alerts.critical_ssh()], cfg, clock=clock)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 4)
+    assert delivery.detail.startswith("gave up after 4 attempts: connection error (Connection refused")
+
+
+def test_ses_sends_text_and_html(alerts: ModuleType, aws_env: None, config: Any, clock: Any) -> None:
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    boto3.client("sesv2", region_name="eu-west-1").create_email_identity(EmailIdentity="sgwatch@example.com")
+    cfg = config(
+        "notify:\n  - type: email\n    transport: ses\n    from: sgwatch@example.com\n"
+        "    to: secops@example.com\n    region: eu-west-1\n"
+    )
+    (delivery,) = deliver_alerts([alerts.malicious()], cfg, clock=clock)
+    assert delivery.status is DeliveryStatus.DELIVERED, delivery.detail
+    assert delivery.detail.startswith("SES message ")
+    (sent,) = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].sent_messages
+    assert sent.subject.startswith("[sgwatch] CRITICAL: Admin or database port open to the world")
+    assert "&lt;!channel&gt;" in sent.body
+    assert "<!channel>" not in sent.body
+
+
+def test_ses_unverified_sender_is_permanent(alerts: ModuleType, aws_env: None, config: Any, clock: Any) -> None:
+    cfg = config(
+        "notify:\n  - type: email\n    transport: ses\n    from: nobody@example.org\n"
+        "    to: secops@example.com\n    region: eu-west-1\n"
+    )
+    deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
+    assert [(d.status, d.attempts) for d in deliveries] == [(DeliveryStatus.FAILED, 1), (DeliveryStatus.FAILED, 0)]
+    assert deliveries[0].detail.startswith("MessageRejected")
