@@ -1,0 +1,185 @@
+"""Reconstruct a group's rules from its recorded changes (pure).
+
+Adds put a rule in, removes take it out (matched by rule id, else by direction, protocol, ports and
+peer), modifies replace the rule with the same id, description updates touch the matching rule.
+Failed calls change nothing; a group's creation or deletion starts it over empty.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
+
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
+
+Shape = tuple[str, str, int | None, int | None, str]
+
+
+def change_order(change: RuleChange) -> tuple[datetime, str, int]:
+    """Chronological order of changes: time, then event id, then position within the event."""
+    return (change.event_time, change.event_id, change.rule_index)
+
+
+def normalize_protocol(protocol: str | None) -> str:
+    text = (protocol or "").lower()
+    return _PROTOCOL_NAMES.get(text, text)
+
+
+def normalize_peer(peer: str | None) -> str:
+    """A CIDR in canonical form (``10.0.0.1/8`` -> ``10.0.0.0/8``), anything else lower-cased."""
+    if not peer:
+        return ""
+    try:
+        return str(ipaddress.ip_network(peer, strict=False))
+    except ValueError:
+        return peer.lower()
+
+
+def rule_shape(change: RuleChange) -> Shape:
+    """What a rule lets through, independent of its id: direction, protocol, ports, peer."""
+    protocol = normalize_protocol(change.protocol)
+    all_traffic = protocol == "-1"
+    return (
+        str(change.direction or ""),
+        protocol,
+        None if all_traffic else change.from_port,
+        None if all_traffic else change.to_port,
+        normalize_peer(change.peer),
+    )
+
+
+def is_world_open(peer: str | None) -> bool:
+    """True for a CIDR that means "anyone": public IPv4 with prefix <= 8, public IPv6 with prefix <= 16."""
+    if not peer:
+        return False
+    try:
+        network = ipaddress.ip_network(peer, strict=False)
+    except ValueError:
+        return False
+    if network.is_private:
+        return False
+    limit = 8 if network.version == 4 else 16
+    return network.prefixlen <= limit
+
+
+def exposes_world(rule: RuleChange) -> bool:
+    """An ingress rule from a world-open CIDR."""
+    return rule.direction == Direction.INGRESS and is_world_open(rule.peer)
+
+
+class RuleSet:
+    """The rules of one group while replaying its changes in order."""
+
+    __slots__ = ("_rules",)
+
+    def __init__(self) -> None:
+        self._rules: list[RuleChange] = []
+
+    def rules(self) -> tuple[RuleChange, ...]:
+        return tuple(self._rules)
+
+    def find(self, rule_id: str) -> RuleChange | None:
+        return next((rule for rule in self._rules if rule.rule_id == rule_id), None)
+
+    def _index_of(self, change: RuleChange) -> int | None:
+        if change.rule_id:
+            for index, rule in enumerate(self._rules):
+                if rule.rule_id == change.rule_id:
+                    return index
+        if change.protocol is None:
+            return None
+        shape = rule_shape(change)
+        for index, rule in enumerate(self._rules):
+            other = rule_shape(rule)
+            same_direction = not shape[0] or shape[0] == other[0]
+            if same_direction and shape[1:] == other[1:]:
+                return index
+        return None
+
+    def apply(self, change: RuleChange) -> RuleChange | None:
+        """Apply one change; return the rule definition it replaced or removed, if one was known."""
+        if change.outcome != Outcome.SUCCESS:
+            return None
+        if change.action in (Action.CREATED, Action.DELETED):
+            self._rules.clear()
+            return None
+        if change.action == Action.ATTACHED or (change.protocol is None and not change.rule_id):
+            return None
+        index = self._index_of(change)
+        previous = None if index is None else self._rules[index]
+        if change.action == Action.REMOVED:
+            if index is not None:
+                del self._rules[index]
+            return previous
+        current = change
+        if previous is not None and change.action == Action.DESCRIPTION_CHANGED:
+            # A new description lets nothing else in: the rule stays attributed to the change that defined it.
+            current = replace(previous, description=change.description)
+        elif previous is not None:
+            current = replace(
+                change,
+                direction=change.direction or previous.direction,
+                rule_id=change.rule_id or previous.rule_id,
+            )
+        if index is None:
+            if change.protocol is not None:
+                self._rules.append(current)
+        else:
+            self._rules[index] = current
+        return previous
+
+
+def group_rules(changes: Iterable[RuleChange], at: datetime | None = None) -> tuple[RuleChange, ...]:
+    """A group's rules after every change up to and including ``at`` (all of them when None)."""
+    rule_set = RuleSet()
+    for change in sorted(changes, key=change_order):
+        if at is not None and change.event_time > at:
+            break
+        rule_set.apply(change)
+    return rule_set.rules()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replay:
+    """Every group's rules after a replay, and what each modified rule looked like before."""
+
+    states: Mapping[str, tuple[Judgement, ...]]  # group id -> rules, each with its defining judgement
+    before: Mapping[tuple[str, str], RuleChange]  # dedup key of a modify/description change -> prior rule
+
+
+def replay(judgements: Iterable[Judgement]) -> Replay:
+    """Replay judged changes in time order, group by group."""
+    ordered = sorted(judgements, key=lambda j: change_order(j.change))
+    by_position = {(j.change.event_id, j.change.rule_index): j for j in ordered}
+    rule_sets: dict[str, RuleSet] = {}
+    before: dict[tuple[str, str], RuleChange] = {}
+    for judgement in ordered:
+        change = judgement.change
+        if change.group_id is None:
+            continue
+        previous = rule_sets.setdefault(change.group_id, RuleSet()).apply(change)
+        if previous is not None and change.action in (Action.MODIFIED, Action.DESCRIPTION_CHANGED):
+            before[change.dedup_key] = previous
+    states: dict[str, tuple[Judgement, ...]] = {}
+    for group_id, rule_set in rule_sets.items():
+        rules: list[Judgement] = []
+        for rule in rule_set.rules():
+            source = by_position.get((rule.event_id, rule.rule_index))
+            if source is None:
+                rules.append(Judgement(change=rule, findings=(), severity=Severity.INFO))
+            else:
+                rules.append(
+                    Judgement(
+                        change=rule,
+                        findings=source.findings,
+                        severity=source.severity,
+                        allowed_by=source.allowed_by,
+                        suppressed=source.suppressed,
+                    )
+                )
+        states[group_id] = tuple(rules)
+    return Replay(states=states, before=before)

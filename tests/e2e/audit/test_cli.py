@@ -1,0 +1,152 @@
+"""``sgwatch history`` and ``sgwatch report`` as subprocesses against a real database file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from sgwatch.serialize import ROW_KEYS
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+pytestmark = pytest.mark.e2e
+
+
+def jsonl(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_history_jsonl_rows_have_the_scan_keys(run: Run, audit_db: Path) -> None:
+    result = run("history", "--db", str(audit_db), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout)
+    assert len(rows) == 13
+    assert all(list(row) == list(ROW_KEYS) for row in rows)
+    assert [row["event_time"] for row in rows] == sorted(str(row["event_time"]) for row in rows)
+    assert rows[0]["event_id"] == "ev-01"
+    assert rows[2]["findings"] == ["INGRESS_WORLD_ADMIN_PORT", "INGRESS_PORT_RANGE"]
+
+
+def test_who_opened_22_to_the_world(run: Run, audit_db: Path) -> None:
+    result = run("history", "--db", str(audit_db), "--port", "22", "--world", "--action", "added",
+                 "--since", "2024-05-01", "--until", "2024-06-01", "--format", "jsonl")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout)
+    assert [(r["actor"], r["from_port"], r["to_port"], r["peer"], r["outcome"]) for r in rows] == [
+        ("arn:aws:iam::111122223333:user/alice", 20, 25, "0.0.0.0/0", "success"),
+        ("arn:aws:iam::111122223333:user/alice", 22, 22, "::/0", "success"),
+        ("arn:aws:iam::111122223333:user/mallory", 22, 22, "0.0.0.0/0", "failure"),
+    ]
+
+
+def test_history_filters_on_the_command_line(run: Run, audit_db: Path) -> None:
+    def ids(*args: str) -> list[str]:
+        result = run("history", "--db", str(audit_db), "--format", "jsonl", *args)
+        assert result.returncode == 0, result.stderr
+        return [str(r["event_id"]) for r in jsonl(result.stdout)]
+
+    assert ids("--actor", "*BOB") == ["ev-05", "ev-06", "ev-13"]
+    assert ids("--severity", "HIGH") == ["ev-03", "ev-03", "ev-06", "ev-10"]
+    assert ids("--group", "sg-db", "--peer", "198.51.100.0/24") == ["ev-07"]
+    assert ids("--port", "5432", "--group", "sg-db") == ["ev-05", "ev-06", "ev-07"]
+    assert ids("--since", "2024-05-09T16:00:00Z") == ["ev-11", "ev-12", "ev-13"]
+
+
+def test_history_csv(run: Run, audit_db: Path) -> None:
+    result = run("history", "--db", str(audit_db), "--format", "csv", "--group", "sg-bastion")
+    assert result.returncode == 0, result.stderr
+    reader = csv.DictReader(io.StringIO(result.stdout))
+    assert tuple(reader.fieldnames or ()) == ROW_KEYS
+    rows = list(reader)
+    assert [(r["event_id"], r["action"], r["findings"]) for r in rows] == [
+        ("ev-03", "added", "INGRESS_WORLD_ADMIN_PORT INGRESS_PORT_RANGE"),
+        ("ev-03", "added", "INGRESS_WORLD_ADMIN_PORT"),
+        ("ev-08", "removed", ""),
+    ]
+
+
+def test_history_table_shows_before_and_after(run: Run, audit_db: Path) -> None:
+    result = run("history", "--db", str(audit_db), "--group", "sg-db")
+    assert result.returncode == 0, result.stderr
+    assert "modified: ingress tcp 5432 from 203.0.113.0/24 -> ingress tcp 5432 from 198.51.100.7/32" in result.stdout
+    assert "assumed-role/Admin/bob" in result.stdout
+
+
+def test_group_rules_at_a_time(run: Run, audit_db: Path) -> None:
+    def rules(*args: str) -> list[tuple[object, object]]:
+        result = run("history", "--db", str(audit_db), "--format", "jsonl", *args)
+        assert result.returncode == 0, result.stderr
+        return [(r["rule_id"], r["peer"]) for r in jsonl(result.stdout)]
+
+    assert rules("--group", "sg-db", "--at", "2024-05-05T14:00:00Z") == [
+        ("sgr-db1", "10.0.0.0/8"), ("sgr-db2", "203.0.113.0/24")
+    ]  # fmt: skip
+    assert rules("--group", "sg-db", "--at", "now") == [
+        ("sgr-db1", "10.0.0.0/8"), ("sgr-db2", "198.51.100.7/32"), ("sgr-db3", "10.1.0.0/16")
+    ]  # fmt: skip
+    # Every group, only what lets the world in.
+    assert rules("--at", "2024-06-01", "--world") == [("sgr-b2", "::/0"), ("sgr-web443", "0.0.0.0/0")]
+    table = run("history", "--db", str(audit_db), "--group", "sg-bastion", "--at", "2024-05-03")
+    assert "Rules of sg-bastion at 2024-05-03 00:00:00 UTC" in table.stdout
+    assert "ingress tcp 20-25 from 0.0.0.0/0" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "7x"), "--since: '7x' is neither a relative age"),
+        (("--peer", "10.0.0.0/40"), "--peer: '10.0.0.0/40' is not a CIDR"),
+        (("--at", "now", "--since", "7d"), "--at shows the rules at one time"),
+    ],
+)
+def test_history_usage_errors(run: Run, audit_db: Path, args: tuple[str, ...], message: str) -> None:
+    result = run("history", "--db", str(audit_db), *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("sgwatch: error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_and_newer_databases_are_errors(run: Run, tmp_path: Path) -> None:
+    missing = tmp_path / "none.sqlite"
+    result = run("history", "--db", str(missing))
+    assert result.returncode == 2
+    assert f"sgwatch: error: {missing}: no audit database here" in result.stderr
+    assert not missing.exists()
+    future = tmp_path / "future.sqlite"
+    with closing(sqlite3.connect(future)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    result = run("report", "--db", str(future), "--out", str(tmp_path / "r.html"))
+    assert result.returncode == 2
+    assert "was written by a newer sgwatch" in result.stderr
+
+
+def test_report_writes_one_file(run: Run, audit_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "report.html"
+    result = run("report", "--db", str(audit_db), "--since", "2024-04-25", "--until", "2024-05-25", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "13 change(s), 2 exposed group(s), 3 remediation(s), 4 notification(s)" in result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>")
+    assert 'id="count-changes" data-count="13"' in html
+    # The database path from a config file works too, and '-' writes to stdout.
+    config = tmp_path / "sgwatch.yaml"
+    config.write_text(f"audit:\n  db: {audit_db}\n", encoding="utf-8")
+    piped = run("report", "--config", str(config), "--since", "2024-05-01", "--until", "2024-05-02", "--out", "-")
+    assert piped.returncode == 0, piped.stderr
+    assert 'id="count-changes" data-count="2"' in piped.stdout
+
+
+def test_report_rejects_an_empty_period(run: Run, audit_db: Path, tmp_path: Path) -> None:
+    result = run("report", "--db", str(audit_db), "--since", "2024-05-02", "--until", "2024-05-01", "--out",
+                 str(tmp_path / "r.html"))  # fmt: skip
+    assert result.returncode == 2
+    assert "--since (2024-05-02 00:00) must be before --until (2024-05-01 00:00)" in result.stderr

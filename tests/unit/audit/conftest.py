@@ -1,0 +1,73 @@
+"""Fixtures for the audit tests: the shared scenario, a fixed clock and stores in tmp_path."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from sgwatch.audit.store import AuditStore
+
+
+def load_scenario() -> ModuleType:
+    name = "sgwatch_audit_scenario"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("scenario.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Clock:
+    """A settable UTC clock for recorded_at / at stamps."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def sc() -> ModuleType:
+    return load_scenario()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2024, 5, 20, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "nested" / "audit.sqlite"
+
+
+@pytest.fixture
+def store(db_path: Path, clock: Clock) -> Iterator[AuditStore]:
+    with AuditStore.open(db_path, now=clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def filled(store: AuditStore, sc: ModuleType, clock: Clock) -> AuditStore:
+    """The store with the whole scenario: changes, deliveries and remediations."""
+    judgements = sc.scenario()
+    assert store.record_judgements(judgements) == len(judgements)
+    store.record_deliveries(sc.deliveries())
+    for change, remediation in sc.remediations(judgements):
+        clock.advance(minutes=1)
+        store.record_remediation(change, remediation)
+    return store

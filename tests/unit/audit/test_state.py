@@ -1,0 +1,147 @@
+"""Group state reconstruction and world exposure (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sgwatch.audit.describe import actor_name, ports_text, rule_text
+from sgwatch.audit.state import RuleSet, exposes_world, group_rules, is_world_open, replay
+from sgwatch.model import Action, Direction, Outcome
+
+
+@pytest.mark.parametrize(
+    ("peer", "world"),
+    [
+        ("0.0.0.0/0", True),
+        ("::/0", True),
+        ("11.0.0.0/8", True),
+        ("0.0.0.0/1", True),
+        ("2000::/3", True),
+        ("2001:db8::/16", True),
+        ("11.0.0.0/9", False),
+        ("10.0.0.0/8", False),  # private
+        ("fc00::/7", False),  # unique local
+        ("203.0.113.0/24", False),
+        ("2001:db8::/32", False),
+        ("sg-123", False),
+        ("pl-123", False),
+        (None, False),
+        ("", False),
+    ],
+)
+def test_is_world_open(peer: str | None, world: bool) -> None:
+    assert is_world_open(peer) is world
+
+
+def test_exposes_world_needs_ingress(sc: ModuleType) -> None:
+    rule = sc.change("e", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
+    assert exposes_world(rule)
+    assert not exposes_world(replace(rule, direction=Direction.EGRESS))
+    assert not exposes_world(replace(rule, direction=None))
+
+
+def test_remove_matches_by_shape_with_equivalent_spellings(sc: ModuleType) -> None:
+    add = sc.change("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", protocol="6", ports=(22, 22),
+                    peer="10.0.0.1/8", rule_id="sgr-1")  # fmt: skip
+    remove = sc.change("r", "2024-05-02T00:00:00", sc.ALICE, Action.REMOVED, "sg-1", protocol="tcp", ports=(22, 22),
+                       peer="10.0.0.0/8")  # fmt: skip
+    assert group_rules([remove, add]) == ()
+    assert group_rules([add, remove], at=sc.at("2024-05-01T12:00:00")) == (add,)
+
+
+def test_remove_by_rule_id_and_direction_matters(sc: ModuleType) -> None:
+    c = sc.change
+    ingress = c("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", protocol="-1", peer="0.0.0.0/0",
+                rule_id="sgr-in")  # fmt: skip
+    egress = c("b", "2024-05-01T00:00:01", sc.ALICE, Action.ADDED, "sg-1", direction=Direction.EGRESS, protocol="-1",
+               peer="0.0.0.0/0", rule_id="sgr-out")  # fmt: skip
+    revoke_egress = c("c", "2024-05-02T00:00:00", sc.ALICE, Action.REMOVED, "sg-1", direction=Direction.EGRESS,
+                      protocol="-1", peer="0.0.0.0/0")  # fmt: skip
+    revoke_by_id = c("d", "2024-05-03T00:00:00", sc.ALICE, Action.REMOVED, "sg-1", protocol=None, rule_id="sgr-in")
+    assert [r.rule_id for r in group_rules([ingress, egress, revoke_egress])] == ["sgr-in"]
+    assert group_rules([ingress, egress, revoke_egress, revoke_by_id]) == ()
+
+
+def test_failed_calls_and_unknown_removes_change_nothing(sc: ModuleType) -> None:
+    add = sc.change("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(80, 80), peer="0.0.0.0/0")
+    failed_remove = replace(add, event_id="b", action=Action.REMOVED, outcome=Outcome.FAILURE,
+                            event_time=sc.at("2024-05-02T00:00:00"))  # fmt: skip
+    other_remove = replace(failed_remove, event_id="c", outcome=Outcome.SUCCESS, from_port=81, to_port=81)
+    assert group_rules([add, failed_remove, other_remove]) == (add,)
+
+
+def test_create_and_delete_start_over(sc: ModuleType) -> None:
+    c = sc.change
+    add = c("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(80, 80), peer="0.0.0.0/0")
+    deleted = c("b", "2024-05-02T00:00:00", sc.ALICE, Action.DELETED, "sg-1", direction=None, protocol=None)
+    created = c("c", "2024-05-03T00:00:00", sc.ALICE, Action.CREATED, "sg-1", direction=None, protocol=None)
+    attached = c("d", "2024-05-04T00:00:00", sc.ALICE, Action.ATTACHED, "sg-1", direction=None, protocol=None)
+    assert group_rules([add, deleted]) == ()
+    later = replace(add, event_id="e", event_time=sc.at("2024-05-05T00:00:00"))
+    assert group_rules([add, deleted, created, attached, later]) == (later,)
+
+
+def test_modify_of_an_unknown_rule_is_learned_and_reports_no_before(sc: ModuleType) -> None:
+    modify = sc.change("m", "2024-05-01T00:00:00", sc.ALICE, Action.MODIFIED, "sg-1", direction=None,
+                       ports=(443, 443), peer="0.0.0.0/0", rule_id="sgr-x")  # fmt: skip
+    rules = RuleSet()
+    assert rules.apply(modify) is None
+    assert rules.find("sgr-x") == modify
+    assert not exposes_world(modify)  # direction unknown: not claimed as exposed
+
+
+def test_replay_reports_before_for_modifies_and_description_changes(sc: ModuleType) -> None:
+    result = replay(sc.scenario())
+    before = {event_id: rule for (event_id, _), rule in result.before.items()}
+    assert sorted(before) == ["ev-07", "ev-11"]
+    assert (before["ev-07"].event_id, before["ev-07"].peer) == ("ev-06", "203.0.113.0/24")
+    assert (before["ev-11"].event_id, before["ev-11"].description) == ("ev-02", None)
+    assert sorted(result.states) == ["sg-bastion", "sg-db", "sg-web"]
+    assert [j.change.rule_id for j in result.states["sg-bastion"]] == ["sgr-b2"]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    ports=st.tuples(st.integers(0, 65535), st.integers(0, 65535)).map(sorted),
+    prefix=st.integers(0, 32),
+    protocol=st.sampled_from(["tcp", "6", "udp", "17"]),
+)
+def test_add_then_remove_by_shape_restores_the_state(
+    sc: ModuleType, ports: list[int], prefix: int, protocol: str
+) -> None:
+    change, ALICE = sc.change, sc.ALICE
+    keep = change("k", "2024-05-01T00:00:00", ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="192.0.2.0/24",
+                  rule_id="sgr-keep")  # fmt: skip
+    add = change("a", "2024-05-02T00:00:00", ALICE, Action.ADDED, "sg-1", protocol=protocol,
+                 ports=(ports[0], ports[1]), peer=f"198.51.100.0/{prefix}", rule_id="sgr-new")  # fmt: skip
+    spelled = {"tcp": "6", "6": "tcp", "udp": "17", "17": "udp"}[protocol]
+    remove = change("r", "2024-05-03T00:00:00", ALICE, Action.REMOVED, "sg-1", protocol=spelled,
+                    ports=(ports[0], ports[1]), peer=f"198.51.100.0/{prefix}")  # fmt: skip
+    assert group_rules([keep, add, remove]) == (keep,)
+
+
+def test_rule_text_and_ports(sc: ModuleType) -> None:
+    c = sc.change
+    base = c("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
+    assert rule_text(base) == "ingress tcp 22 from 0.0.0.0/0"
+    assert (
+        rule_text(replace(base, from_port=20, to_port=25, direction=Direction.EGRESS))
+        == "egress tcp 20-25 to 0.0.0.0/0"
+    )
+    assert rule_text(replace(base, protocol="-1", from_port=None, to_port=None)) == "ingress all traffic from 0.0.0.0/0"
+    assert (
+        rule_text(replace(base, protocol="icmp", from_port=8, to_port=-1))
+        == "ingress icmp type 8 code any from 0.0.0.0/0"
+    )
+    assert ports_text(replace(base, protocol="icmp", from_port=-1, to_port=-1)) == "any"
+    assert rule_text(replace(base, protocol="50", from_port=None, to_port=None)) == "ingress protocol 50 from 0.0.0.0/0"
+    assert rule_text(replace(base, from_port=0, to_port=65535)) == "ingress tcp all ports from 0.0.0.0/0"
+    assert rule_text(replace(base, action=Action.CREATED)) == "group created"
+    assert rule_text(replace(base, action=Action.ATTACHED, target="eni-1")) == "attached to eni-1"
+    assert actor_name("arn:aws:sts::1:assumed-role/Admin/bob") == "assumed-role/Admin/bob"
+    assert actor_name(None) == "unknown"

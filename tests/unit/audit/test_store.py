@@ -1,0 +1,208 @@
+"""The audit store: round trips, idempotent re-ingest, remediation and delivery records, group state."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import replace
+from datetime import timedelta
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sgwatch.audit.ledger import SqliteSentLedger
+from sgwatch.audit.query import HistoryFilter
+from sgwatch.audit.store import AuditStore, default_db_path
+from sgwatch.model import (
+    Action,
+    Direction,
+    Remediation,
+    RemediationStatus,
+    RevokePlan,
+    Severity,
+)
+from sgwatch.serialize import ROW_KEYS, judgement_row
+
+
+def rows(store: AuditStore, **filters: object) -> list[tuple[str, int]]:
+    return [(j.change.event_id, j.change.rule_index) for j in store.query(HistoryFilter(**filters))]  # type: ignore[arg-type]
+
+
+def test_query_gives_back_what_was_recorded(filled: AuditStore, sc: ModuleType) -> None:
+    recorded = sorted(sc.scenario(), key=lambda j: (j.change.event_time, j.change.event_id, j.change.rule_index))
+    got = list(filled.query(HistoryFilter()))
+    assert [judgement_row(j) for j in got] == [judgement_row(j) for j in recorded]
+    for mine, theirs in zip(got, recorded, strict=True):
+        assert mine.findings == theirs.findings  # titles, severities and reasons survive
+        assert mine.change.rule_key == theirs.change.rule_key
+        assert mine.change.origin == theirs.change.origin
+        assert mine.change.vpc_id == theirs.change.vpc_id
+        assert mine.change.error_message == theirs.change.error_message
+        assert mine.change.rule_index == theirs.change.rule_index
+        assert mine.change.actor.arn == theirs.change.actor.arn
+
+
+def test_stored_columns_and_row_json(filled: AuditStore, clock: object) -> None:
+    with closing(sqlite3.connect(filled.path)) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM changes WHERE event_id = 'ev-03' AND rule_index = 1").fetchone()
+    assert set(ROW_KEYS) <= set(row.keys())
+    assert row["rule_key"] == "sgr-b2"
+    assert row["event_time"] == "2024-05-02T10:00:00.000000Z"
+    assert row["recorded_at"] == "2024-05-20T12:00:00.000000Z"
+    assert row["origin"] == "fixture.json#ev-03"
+    assert json.loads(row["findings"]) == ["INGRESS_WORLD_ADMIN_PORT"]
+    assert row["severity"] == "critical"
+    assert row["severity_rank"] == 4
+    doc = json.loads(row["row_json"])
+    assert list(doc) == list(ROW_KEYS)
+    assert doc["event_time"] == "2024-05-02T10:00:00Z"
+
+
+def test_reingest_adds_nothing(filled: AuditStore, sc: ModuleType) -> None:
+    before = filled.counts()
+    assert filled.record_judgements(sc.scenario()) == 0
+    assert filled.record_judgements(list(sc.scenario())[:3]) == 0
+    assert filled.counts() == before
+    # Across a reopen too, and a batch mixing old and new rows only adds the new one.
+    filled.close()
+    with AuditStore.open(filled.path) as again:
+        extra = replace(sc.scenario()[0], change=replace(sc.scenario()[0].change, event_id="ev-99"))
+        assert again.record_judgements([*sc.scenario(), extra, extra]) == 1
+        assert again.counts()["changes"] == before["changes"] + 1
+        assert again.counts()["findings"] == before["findings"] + len(extra.findings)
+
+
+def test_rows_without_rule_id_are_keyed_by_their_shape(store: AuditStore, sc: ModuleType) -> None:
+    base = sc.judged(sc.change("ev-x", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22),
+                               peer="0.0.0.0/0"), Severity.HIGH)  # fmt: skip
+    other_peer = replace(base, change=replace(base.change, peer="10.0.0.0/8", rule_index=1))
+    assert store.record_judgements([base, other_peer, base]) == 2
+
+
+def test_deliveries_and_remediations_are_recorded(filled: AuditStore, sc: ModuleType) -> None:
+    deliveries = filled.deliveries()
+    assert [d.delivery for d in deliveries] == list(sc.deliveries())
+    remediations = filled.remediations()
+    assert [(r.rule_key, r.status, r.dry_run) for r in remediations] == [
+        ("sgr-db2", RemediationStatus.PLANNED, True),
+        ("sgr-b1", RemediationStatus.FAILED, False),
+        ("sgr-b1", RemediationStatus.REVERTED, False),
+    ]
+    assert remediations[0].plan is not None
+    assert remediations[0].plan["rule_id"] == "sgr-db2"
+    assert remediations[0].plan["direction"] == "ingress"
+    # Time windows are [since, until).
+    first = remediations[0].at
+    assert len(filled.remediations(since=first + timedelta(seconds=1))) == 2
+    assert len(filled.remediations(until=first)) == 0
+
+
+def test_executed_remediation_ignores_dry_runs_and_failures(store: AuditStore, sc: ModuleType) -> None:
+    rule = sc.scenario()[3].change
+    plan = RevokePlan(
+        event_id=rule.event_id, rule_key=rule.rule_key, group_id="sg-bastion", direction=Direction.INGRESS
+    )
+    assert not store.executed_remediation(rule.event_id, rule.rule_key)
+    for status in RemediationStatus:
+        store.record_remediation(rule, Remediation(plan=plan, status=status, dry_run=True))
+    store.record_remediation(rule, Remediation(plan=plan, status=RemediationStatus.FAILED, dry_run=False))
+    store.record_remediation(rule, Remediation(plan=None, status=RemediationStatus.SKIPPED, dry_run=False))
+    assert not store.executed_remediation(rule.event_id, rule.rule_key)
+    for status in (RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED):
+        other = replace(rule, event_id=f"done-{status}")
+        store.record_remediation(other, Remediation(plan=plan, status=status, dry_run=False))
+        assert store.executed_remediation(other.event_id, rule.rule_key)
+        assert not store.executed_remediation(other.event_id, "another-rule")
+
+
+def test_group_state_over_time(filled: AuditStore, sc: ModuleType) -> None:
+    def state(group: str, when: str | None) -> list[tuple[str | None, str | None, str | None]]:
+        at = None if when is None else sc.at(when)
+        return sorted((r.rule_id, r.peer, r.description) for r in filled.group_rules_at(group, at))
+
+    assert state("sg-bastion", "2024-05-01T00:00:00") == []
+    assert state("sg-bastion", "2024-05-02T10:00:00") == [("sgr-b1", "0.0.0.0/0", None), ("sgr-b2", "::/0", None)]
+    assert state("sg-bastion", None) == [("sgr-b2", "::/0", None)]  # 20-25 removed by shape
+    assert state("sg-db", "2024-05-05T14:59:59") == [("sgr-db1", "10.0.0.0/8", None),
+                                                     ("sgr-db2", "203.0.113.0/24", None)]  # fmt: skip
+    assert state("sg-db", "2024-05-05T15:00:00") == [("sgr-db1", "10.0.0.0/8", None),
+                                                     ("sgr-db2", "198.51.100.7/32", None)]  # fmt: skip
+    modified = next(r for r in filled.group_rules_at("sg-db", None) if r.rule_id == "sgr-db2")
+    assert modified.direction == Direction.INGRESS  # filled in from the rule it replaced
+    assert modified.event_id == "ev-07"
+    # The failed call added nothing; the description change kept the rule attributed to its add.
+    web = {r.rule_id: r for r in filled.group_rules_at("sg-web", None)}
+    assert set(web) == {"sgr-web443", "sgr-webeg", "sgr-web8080"}
+    assert web["sgr-web443"].description == "public https"
+    assert web["sgr-web443"].event_id == "ev-02"
+    assert filled.group_rules_at("sg-nothing", None) == ()
+    assert filled.group_ids() == ("sg-bastion", "sg-db", "sg-web")
+
+
+def test_group_state_keeps_the_defining_verdict(filled: AuditStore) -> None:
+    state = {j.change.rule_id: j for j in filled.group_state("sg-bastion")}
+    assert state["sgr-b2"].severity == Severity.CRITICAL
+    assert state["sgr-b2"].finding_ids == ("INGRESS_WORLD_ADMIN_PORT",)
+
+
+def test_rule_before_a_modify(filled: AuditStore, sc: ModuleType) -> None:
+    before = filled.rule_before("sg-db", "sgr-db2", sc.at("2024-05-05T15:00:00"))
+    assert before is not None
+    assert (before.peer, before.event_id, before.direction) == ("203.0.113.0/24", "ev-06", Direction.INGRESS)
+    after = filled.rule_before("sg-db", "sgr-db2", sc.at("2024-05-05T15:00:01"))
+    assert after is not None
+    assert after.peer == "198.51.100.7/32"
+    assert filled.rule_before("sg-db", "sgr-db2", sc.at("2024-05-04T08:30:00")) is None  # not yet added
+    assert filled.rule_before("sg-bastion", "sgr-b1", sc.at("2024-06-01T00:00:00")) is None  # removed
+    assert filled.rule_before("sg-db", "sgr-nope", sc.at("2024-06-01T00:00:00")) is None
+
+
+def test_sent_ledger(store: AuditStore) -> None:
+    ledger = SqliteSentLedger(store)
+    assert not ledger.already_sent("slack", "a:1", ("r1", "r2"))
+    ledger.mark_sent("slack", "a:1", ("r2", "r1"))
+    assert ledger.already_sent("slack", "a:1", ("r1", "r2"))
+    assert ledger.already_sent("slack", "a:1", ("r1",))  # every key of this alert was sent
+    assert not ledger.already_sent("slack", "a:1", ("r1", "r3"))  # a new rule: send again
+    assert not ledger.already_sent("teams", "a:1", ("r1", "r2"))  # per channel
+    assert not ledger.already_sent("slack", "a:2", ("r1", "r2"))  # per alert
+    ledger.mark_sent("slack", "a:1", ("r1", "r2"))  # idempotent
+    assert store.counts()["sent_alerts"] == 2
+    # An empty tuple is never "already sent" (the notify stage's SentLedger contract).
+    ledger.mark_sent("slack", "a:3", ())
+    assert not ledger.already_sent("slack", "a:3", ())
+    assert not ledger.already_sent("slack", "a:1", ())
+    assert store.counts()["sent_alerts"] == 2
+    store.close()
+    with AuditStore.open(store.path) as again:
+        assert SqliteSentLedger(again).already_sent("slack", "a:1", ("r1", "r2"))
+
+
+def test_default_db_path_is_under_the_user_data_folder() -> None:
+    path = default_db_path()
+    assert path.name == "audit.sqlite"
+    assert path.parent.name == "sgwatch"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(range(13)), split=st.integers(min_value=0, max_value=13))
+def test_ingest_order_and_batching_do_not_matter(
+    tmp_path_factory: pytest.TempPathFactory, sc: ModuleType, order: list[int], split: int
+) -> None:
+    items = [sc.scenario()[i] for i in order]
+    path = tmp_path_factory.mktemp("perm") / "audit.sqlite"
+    with AuditStore.open(path) as store:
+        assert store.record_judgements(items[:split]) + store.record_judgements(items) == 13
+        got = [judgement_row(j) for j in store.query(HistoryFilter())]
+        states = {g: store.group_rules_at(g, None) for g in store.group_ids()}
+    expected = sorted(sc.scenario(), key=lambda j: (j.change.event_time, j.change.event_id, j.change.rule_index))
+    assert got == [judgement_row(j) for j in expected]
+    assert {g: sorted(r.rule_id or "" for r in rules) for g, rules in states.items()} == {
+        "sg-bastion": ["sgr-b2"],
+        "sg-db": ["sgr-db1", "sgr-db2", "sgr-db3"],
+        "sg-web": ["sgr-web443", "sgr-web8080", "sgr-webeg"],
+    }
