@@ -25,7 +25,7 @@ step "Who opened port 22 to the world?" \
 "$SGWATCH" history --db out/demo-audit.sqlite --port 22 --world --action added --since 2026-01-01
 
 step "An HTML compliance report of the period" \
-  sgwatch report --db out/demo-audit.sqlite --since 2026-03-01 --until 2026-03-02 --out out/report.html
-"$SGWATCH" report --db out/demo-audit.sqlite --since 2026-03-01 --until 2026-03-02 --out out/report.html
+  sgwatch report --db out/demo-audit.sqlite --since 2026-03-01 --out out/report.html
+"$SGWATCH" report --db out/demo-audit.sqlite --since 2026-03-01 --out out/report.html
 
 printf '\nJSON lines: out/demo-changes.jsonl   audit trail: out/demo-audit.sqlite   report: out/report.html\n'
