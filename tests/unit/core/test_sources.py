@@ -12,7 +12,7 @@ from sgwatch.sources import Problem, RawRecord, S3ObjectRef, read_paths, read_so
 
 from .conftest import FIXTURES, GOLDEN, assert_golden, load_fixture
 
-ENVELOPES = sorted((FIXTURES / "envelopes").iterdir())
+ENVELOPES = sorted(p for p in (FIXTURES / "envelopes").iterdir() if p.is_file())
 
 
 def summary(items: list[object]) -> list[dict[str, object]]:

@@ -1,0 +1,293 @@
+"""``sgwatch doctor``: check a live account's sgwatch pipeline end to end and say how to fix what is broken.
+
+Resource names come from the stack (outputs, else its resources) or from explicit names; an explicit name
+wins. Every check is isolated: an AWS error in one (say AccessDenied) fails that check, not the run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sgwatch.deploy.aws import Aws, calling, fetch, stack_names
+from sgwatch.deploy.health import (
+    Check,
+    delivery_failures,
+    error_total,
+    missing_event_names,
+    records_management_writes,
+)
+from sgwatch.errors import SgwatchError
+from sgwatch.settings import Settings, load_settings, load_settings_text
+
+NAME_KEYS = ("FunctionName", "QueueUrl", "DeadLetterQueueUrl", "RuleName", "ConfigParameterName", "TopicArn")
+_FLAGS = {
+    "FunctionName": "--function-name",
+    "QueueUrl": "--queue-url",
+    "DeadLetterQueueUrl": "--dlq-url",
+    "RuleName": "--rule-name",
+    "ConfigParameterName": "--parameter-name",
+}
+
+
+def _need(names: Mapping[str, str], key: str, check: str) -> str | Check:
+    if names.get(key):
+        return names[key]
+    return Check(
+        name=check,
+        ok=False,
+        detail=f"no {key} known",
+        fix=f"pass --stack-name of the sgwatch stack, or {_FLAGS.get(key, key)}",
+    )
+
+
+def check_trail(aws: Aws) -> Check:
+    """A multi-region trail is logging and records management write events."""
+    name = "CloudTrail trail"
+    ct = aws.client("cloudtrail")
+    with calling("listing CloudTrail trails"):
+        trails = ct.describe_trails(includeShadowTrails=True).get("trailList", [])
+    problems: list[str] = []
+    for trail in trails:
+        label = str(trail.get("Name"))
+        arn = str(trail.get("TrailARN", label))
+        if not trail.get("IsMultiRegionTrail"):
+            problems.append(f"{label}: single-region")
+            continue
+        with calling(f"reading the status of trail {label!r}"):
+            logging = bool(ct.get_trail_status(Name=arn).get("IsLogging"))
+            selectors = ct.get_event_selectors(TrailName=arn)
+        if not logging:
+            problems.append(f"{label}: not logging")
+        elif not records_management_writes(selectors):
+            problems.append(f"{label}: does not record EC2 management write events")
+        else:
+            return Check(name=name, ok=True, detail=f"{label} is multi-region, logging, records management writes")
+    return Check(
+        name=name,
+        ok=False,
+        detail="; ".join(problems) or "no trail in this account",
+        fix="deploy the stack without --existing-trail, or: aws cloudtrail update-trail --name NAME "
+        "--is-multi-region-trail; aws cloudtrail start-logging --name NAME; record management events "
+        "(ReadWriteType All or WriteOnly)",
+    )
+
+
+def check_rule(aws: Aws, names: Mapping[str, str]) -> Check:
+    """The EventBridge rule exists, is enabled, matches every SG event and targets the queue or function."""
+    name = "EventBridge rule"
+    rule = _need(names, "RuleName", name)
+    if isinstance(rule, Check):
+        return rule
+    events = aws.client("events")
+    described = fetch(
+        f"describing rule {rule!r}", events.describe_rule, missing=("ResourceNotFoundException",), Name=rule
+    )
+    if described is None:
+        return Check(name=name, ok=False, detail=f"rule {rule} not found", fix="redeploy: sgwatch deploy")
+    if described.get("State") != "ENABLED":
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"rule {rule} is {described.get('State')}",
+            fix=f"aws events enable-rule --name {rule}",
+        )
+    missing = missing_event_names(described.get("EventPattern", "{}"))
+    if missing:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"rule {rule} does not match: {', '.join(missing)}",
+            fix="redeploy with this sgwatch version: sgwatch deploy --stack-name NAME",
+        )
+    with calling(f"listing targets of rule {rule!r}"):
+        targets = [str(t.get("Arn")) for t in events.list_targets_by_rule(Rule=rule).get("Targets", [])]
+    wanted = {v for v in (names.get("QueueArn"), names.get("FunctionArn")) if v}
+    matching = [t for t in targets if t in wanted] if wanted else targets
+    if not matching:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"rule {rule} targets {', '.join(targets) or 'nothing'}, not the sgwatch queue or function",
+            fix="redeploy: sgwatch deploy --stack-name NAME",
+        )
+    return Check(name=name, ok=True, detail=f"{rule} is enabled, matches all events, targets {matching[0]}")
+
+
+def check_function(aws: Aws, names: Mapping[str, str], now: datetime) -> Check:
+    """The function exists and reported no Errors in the last 24 hours."""
+    name = "Lambda function"
+    function = _need(names, "FunctionName", name)
+    if isinstance(function, Check):
+        return function
+    found = fetch(
+        f"reading function {function!r}",
+        aws.client("lambda").get_function,
+        missing=("ResourceNotFoundException",),
+        FunctionName=function,
+    )
+    if found is None:
+        return Check(name=name, ok=False, detail=f"function {function} not found", fix="redeploy: sgwatch deploy")
+    with calling(f"reading the Errors metric of {function}"):
+        stats = aws.client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[{"Name": "FunctionName", "Value": function}],
+            StartTime=now - timedelta(hours=24),
+            EndTime=now,
+            Period=3600,
+            Statistics=["Sum"],
+        )
+    errors = error_total(stats.get("Datapoints", []))
+    if errors:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{function}: {errors:.0f} error(s) in the last 24 h",
+            fix=f"read its logs: aws logs tail {names.get('FunctionLogGroupName', '<its log group>')} --since 1d",
+        )
+    return Check(name=name, ok=True, detail=f"{function} exists, no errors in the last 24 h")
+
+
+def check_dead_letter_queue(aws: Aws, names: Mapping[str, str]) -> Check:
+    """The dead-letter queue is empty."""
+    name = "Dead-letter queue"
+    url = _need(names, "DeadLetterQueueUrl", name)
+    if isinstance(url, Check):
+        return url
+    with calling(f"reading the dead-letter queue {url}"):
+        attributes = aws.client("sqs").get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+    count = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+        attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+    )
+    if count:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{count} unprocessed event(s) in {url}",
+            fix=f"inspect them (aws sqs receive-message --queue-url {url}), fix the cause, then redrive: "
+            f"aws sqs start-message-move-task --source-arn {attributes.get('QueueArn', '<dlq arn>')}",
+        )
+    return Check(name=name, ok=True, detail="empty")
+
+
+def check_config(aws: Aws, names: Mapping[str, str], environ: Mapping[str, str]) -> tuple[Check, Settings | None]:
+    """The SSM config parameter exists and parses as an sgwatch config."""
+    name = "Config parameter"
+    parameter = _need(names, "ConfigParameterName", name)
+    if isinstance(parameter, Check):
+        return parameter, None
+    answer = fetch(
+        f"reading parameter {parameter!r}",
+        aws.client("ssm").get_parameter,
+        missing=("ParameterNotFound",),
+        Name=parameter,
+        WithDecryption=True,
+    )
+    if answer is None:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"parameter {parameter} not found",
+            fix="redeploy with your config: sgwatch deploy --stack-name NAME --config sgwatch.yaml",
+        ), None
+    try:
+        settings = load_settings_text(str(answer["Parameter"]["Value"]), f"ssm:{parameter}", environ)
+    except SgwatchError as exc:
+        return Check(name=name, ok=False, detail=str(exc), fix="fix the YAML and redeploy with --config"), None
+    return Check(name=name, ok=True, detail=f"{parameter} parses"), settings
+
+
+def check_notify(settings: Settings | None) -> Check:
+    """Every configured notification channel answers a test alert (``sgwatch notify test``)."""
+    name = "Notification channels"
+    if settings is None:
+        return Check(name=name, ok=False, detail="no usable config", fix="fix the config parameter first")
+    if not settings.notify:
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{settings.source}: no channels configured; alerts reach only the logs",
+            fix="add a channel (e.g. type: slack with webhook_url) to the config and redeploy with --config",
+        )
+    try:
+        from sgwatch.notify import send_test_alert  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+    except ImportError:
+        return Check(name=name, ok=True, skipped=True, detail="skipped: notify stage unavailable")
+    try:
+        deliveries = tuple(send_test_alert(settings) or ())
+    except SgwatchError as exc:
+        return Check(name=name, ok=False, detail=str(exc), fix="check the channel settings in the config")
+    failures = delivery_failures(deliveries)
+    if failures:
+        return Check(name=name, ok=False, detail="; ".join(failures), fix="check the channel settings in the config")
+    return Check(name=name, ok=True, detail=f"{len(deliveries)} channel(s) answered the test alert")
+
+
+def _guarded(name: str, run: Callable[[], Check]) -> Check:
+    try:
+        return run()
+    except SgwatchError as exc:
+        return Check(name=name, ok=False, detail=str(exc), fix="check the credentials' permissions and region")
+
+
+def run_doctor(
+    *,
+    stack_name: str | None,
+    region: str | None = None,
+    names: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> tuple[Check, ...]:
+    """Run every check; ``names`` (output keys, e.g. FunctionName) override what the stack reports."""
+    aws = Aws(region)
+    resolved: dict[str, str] = stack_names(aws, stack_name) if stack_name else {}
+    resolved.update({k: v for k, v in (names or {}).items() if v})
+    env = dict(os.environ if environ is None else environ)
+    if resolved.get("TopicArn"):
+        env.setdefault("SGWATCH_SNS_TOPIC_ARN", resolved["TopicArn"])
+    if resolved.get("QueueUrl") and not resolved.get("QueueArn"):
+        with calling("reading the queue ARN"):
+            resolved["QueueArn"] = aws.client("sqs").get_queue_attributes(
+                QueueUrl=resolved["QueueUrl"], AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+    at = now or datetime.now(UTC)
+    checks = [
+        _guarded("CloudTrail trail", lambda: check_trail(aws)),
+        _guarded("EventBridge rule", lambda: check_rule(aws, resolved)),
+        _guarded("Lambda function", lambda: check_function(aws, resolved, at)),
+        _guarded("Dead-letter queue", lambda: check_dead_letter_queue(aws, resolved)),
+    ]
+    settings: Settings | None = None
+    try:
+        config_check, settings = check_config(aws, resolved, env)
+    except SgwatchError as exc:
+        config_check = Check(name="Config parameter", ok=False, detail=str(exc), fix="check permissions")
+    checks.append(config_check)
+    if config_path is not None:
+        settings = load_settings(config_path, env)
+    checks.append(_guarded("Notification channels", lambda: check_notify(settings)))
+    return tuple(checks)
+
+
+def print_checks(checks: Sequence[Check], file: Any = None) -> None:
+    """A pass/fail table (rich) with the fix for each failed check."""
+    from rich.console import Console  # noqa: PLC0415 - rich is heavy; only the CLI prints tables
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="sgwatch doctor", show_lines=False)
+    for column in ("check", "result", "detail", "fix"):
+        table.add_column(column, overflow="fold")
+    styles = {"pass": "green", "fail": "bold red", "skip": "yellow"}
+    for check in checks:
+        table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]", check.detail, check.fix)
+    out = file if file is not None else sys.stdout
+    Console(file=out, width=None if out.isatty() else 160).print(table)

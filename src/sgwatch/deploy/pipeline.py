@@ -1,0 +1,220 @@
+"""The event path: EventBridge rule -> SQS queue (with a dead-letter queue) -> Lambda function, and its config.
+
+The queue sits between the rule and the function so bursts and outages lose nothing: the function reports
+per-record failures (``ReportBatchItemFailures``), failed records are retried, and what keeps failing ends
+in the dead-letter queue, where an alarm fires. Events EventBridge cannot deliver land there too.
+"""
+
+from __future__ import annotations
+
+from sgwatch.deploy import iam
+from sgwatch.deploy.cfn import (
+    NO_VALUE,
+    Fragment,
+    Json,
+    get_att,
+    if_,
+    output,
+    policy_document,
+    ref,
+    service_principal,
+    statement,
+    sub,
+)
+from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
+
+HANDLER = "sgwatch.lambda_handler.handler"
+RUNTIME = "python3.12"
+FUNCTION_TIMEOUT_SECONDS = 60
+DEFAULT_CONFIG_PARAMETER = "/sgwatch/config"
+DEFAULT_CONFIG_YAML = "enrich: true"
+# Values CloudWatch Logs accepts for RetentionInDays.
+RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+def event_pattern() -> Json:
+    """The EventBridge pattern for every security-group change sgwatch understands."""
+    return {
+        "source": ["aws.ec2"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": [EVENT_SOURCE], "eventName": list(SG_EVENT_NAMES)},
+    }
+
+
+def _parameters() -> Json:
+    return {
+        "CodeBucket": {
+            "Type": "String",
+            "Description": "S3 bucket holding the Lambda package (sgwatch package; sgwatch deploy uploads it)",
+            "MinLength": 3,
+        },
+        "CodeKey": {
+            "Type": "String",
+            "Description": "S3 key of the Lambda package zip",
+            "MinLength": 1,
+        },
+        "ConfigParameterName": {
+            "Type": "String",
+            "Description": "Name of the SSM parameter holding the sgwatch YAML config (starts with /)",
+            "Default": DEFAULT_CONFIG_PARAMETER,
+            "AllowedPattern": "^/[a-zA-Z0-9_.\\-/]+$",
+        },
+        "ConfigYaml": {
+            "Type": "String",
+            "Description": "The sgwatch YAML config (channels, policy, remediation) stored in the SSM parameter",
+            "Default": DEFAULT_CONFIG_YAML,
+            "NoEcho": True,
+            "MinLength": 1,
+        },
+        "ReservedConcurrency": {
+            "Type": "Number",
+            "Description": "Reserved concurrent executions for the function (0 leaves it unreserved)",
+            "Default": 5,
+            "MinValue": 0,
+        },
+        "LogRetentionDays": {
+            "Type": "Number",
+            "Description": "Retention of the CloudWatch Logs groups this stack creates, in days",
+            "Default": 90,
+            "AllowedValues": list(RETENTION_DAYS),
+        },
+    }
+
+
+def _queues() -> Json:
+    return {
+        "DeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+        },
+        "Queue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                # Six times the function timeout, as Lambda recommends for SQS event sources.
+                "VisibilityTimeout": 6 * FUNCTION_TIMEOUT_SECONDS,
+                "MessageRetentionPeriod": 345600,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": get_att("DeadLetterQueue", "Arn"),
+                    "maxReceiveCount": 5,
+                },
+            },
+        },
+        "QueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [ref("Queue"), ref("DeadLetterQueue")],
+                "PolicyDocument": policy_document(
+                    *(
+                        statement(
+                            f"EventRuleSendsTo{name}",
+                            ["sqs:SendMessage"],
+                            get_att(name, "Arn"),
+                            principal=service_principal("events"),
+                            condition={"ArnEquals": {"aws:SourceArn": get_att("EventRule", "Arn")}},
+                        )
+                        for name in ("Queue", "DeadLetterQueue")
+                    )
+                ),
+            },
+        },
+    }
+
+
+def _rule() -> Json:
+    return {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "Description": "Security-group changes recorded by CloudTrail, for sgwatch",
+            "State": "ENABLED",
+            "EventPattern": event_pattern(),
+            "Targets": [
+                {
+                    "Id": "sgwatch-queue",
+                    "Arn": get_att("Queue", "Arn"),
+                    "DeadLetterConfig": {"Arn": get_att("DeadLetterQueue", "Arn")},
+                    "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
+                }
+            ],
+        },
+    }
+
+
+def _function() -> Json:
+    return {
+        "FunctionLogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"RetentionInDays": ref("LogRetentionDays")},
+        },
+        "ConfigParameter": {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {
+                "Name": ref("ConfigParameterName"),
+                "Description": "sgwatch config (YAML), read by the function at start",
+                "Type": "String",
+                "Tier": "Intelligent-Tiering",
+                "Value": ref("ConfigYaml"),
+            },
+        },
+        "Function": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Description": "sgwatch: alert on (and optionally revert) security-group changes",
+                "Runtime": RUNTIME,
+                "Handler": HANDLER,
+                "Architectures": ["x86_64"],
+                "Code": {"S3Bucket": ref("CodeBucket"), "S3Key": ref("CodeKey")},
+                "Role": get_att("FunctionRole", "Arn"),
+                "MemorySize": 512,
+                "Timeout": FUNCTION_TIMEOUT_SECONDS,
+                "ReservedConcurrentExecutions": if_("HasReservedConcurrency", ref("ReservedConcurrency"), NO_VALUE),
+                "Environment": {
+                    "Variables": {
+                        "SGWATCH_CONFIG": sub("ssm:${ConfigParameterName}"),
+                        "SGWATCH_SNS_TOPIC_ARN": ref("AlertTopic"),
+                    }
+                },
+                "LoggingConfig": {"LogGroup": ref("FunctionLogGroup"), "LogFormat": "Text"},
+            },
+        },
+        "FunctionEventSource": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": get_att("Queue", "Arn"),
+                "FunctionName": ref("Function"),
+                "BatchSize": 10,
+                "Enabled": True,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        },
+    }
+
+
+def pipeline_fragment(*, remediation: bool) -> Fragment:
+    """Rule, queues, config parameter, function and its role."""
+    resources: Json = {
+        **_queues(),
+        "EventRule": _rule(),
+        **_function(),
+        "FunctionRole": iam.function_role(remediation=remediation),
+    }
+    return Fragment(
+        parameters=_parameters(),
+        conditions={"HasReservedConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("ReservedConcurrency"), "0"]}]}},
+        resources=resources,
+        outputs={
+            "FunctionName": output("The sgwatch Lambda function", ref("Function")),
+            "FunctionLogGroupName": output("The function's CloudWatch Logs group", ref("FunctionLogGroup")),
+            "QueueUrl": output("The queue the rule feeds and the function reads", ref("Queue")),
+            "QueueArn": output("ARN of the queue", get_att("Queue", "Arn")),
+            "DeadLetterQueueUrl": output("Events that could not be processed", ref("DeadLetterQueue")),
+            "RuleName": output("The EventBridge rule", ref("EventRule")),
+            "ConfigParameterName": output("The SSM parameter holding the config", ref("ConfigParameter")),
+            "EventBusArn": output(
+                "The event bus the rule listens on (member accounts forward here)",
+                sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"),
+            ),
+        },
+    )

@@ -1,0 +1,63 @@
+"""The deploy commands through click (no AWS: only paths that stop before any call)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sgwatch.cli import cli
+from sgwatch.deploy.template import TemplateOptions, build_template
+
+
+def test_template_prints_the_built_template() -> None:
+    result = CliRunner().invoke(cli, ["template", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == build_template(TemplateOptions())
+    result = CliRunner().invoke(cli, ["template", "--remediation", "--cis-alarm", "--existing-trail"])
+    assert result.exit_code == 0, result.output
+    expected = build_template(TemplateOptions(remediation=True, cis_alarm=True, existing_trail=True))
+    assert yaml.safe_load(result.stdout) == expected
+
+
+def test_template_org_member() -> None:
+    arn = "arn:aws:events:eu-west-1:111122223333:event-bus/default"
+    result = CliRunner().invoke(cli, ["template", "--org-member", arn, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["Parameters"]["CentralEventBusArn"]["Default"] == arn
+
+
+def test_bad_org_member_is_one_error_line_and_exit_2() -> None:
+    result = CliRunner().invoke(cli, ["template", "--org-member", "arn:aws:sqs:us-east-1:111122223333:q"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("sgwatch: error: --org-member 'arn:aws:sqs:")
+    assert result.stderr.count("\n") == 1
+
+
+def test_deploy_rejects_a_malformed_parameter_before_calling_aws() -> None:
+    result = CliRunner().invoke(cli, ["deploy", "--stack-name", "s", "--parameter", "AlertEmail"])
+    assert result.exit_code == 2
+    assert "expected KEY=VALUE" in result.stderr
+
+
+def test_deploy_validates_the_config_before_calling_aws(tmp_path: Path) -> None:
+    config = tmp_path / "sgwatch.yaml"
+    config.write_text("enrich: true\nnotfy: []\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["deploy", "--stack-name", "s", "--config", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:2" in result.stderr
+    assert "unknown key 'notfy'" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["template", "package", "deploy", "doctor"])
+def test_every_command_and_option_has_help(name: str) -> None:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    assert command.help
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert param.help, f"{name} {param.opts}: no help text"
