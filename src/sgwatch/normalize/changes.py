@@ -13,7 +13,7 @@ from typing import Any
 from sgwatch.model import Action, CloudTrailRecord, Direction, Outcome, PeerKind, RuleChange
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
 from sgwatch.normalize.permissions import Rule, loose_key, merge, permission_rules, request_rules, response_rules
-from sgwatch.normalize.values import Where, items, port, ports_for, protocol, string, type_name
+from sgwatch.normalize.values import Where, items, rule_ports, string, type_name
 
 _RULE_CALLS: dict[str, tuple[Action, Direction]] = {
     "AuthorizeSecurityGroupIngress": (Action.ADDED, Direction.INGRESS),
@@ -176,12 +176,7 @@ def _modify_rules(record: CloudTrailRecord, params: Mapping[str, Any], where: Wh
         if not isinstance(spec, Mapping):
             raise where.error(f"{path}.SecurityGroupRule", f"expected an object, got {type_name(spec)}")
         spath = f"{path}.SecurityGroupRule"
-        proto = protocol(spec.get("IpProtocol"), f"{spath}.IpProtocol", where)
-        from_port, to_port = ports_for(
-            proto,
-            port(spec.get("FromPort"), f"{spath}.FromPort", where),
-            port(spec.get("ToPort"), f"{spath}.ToPort", where),
-        )
+        proto, from_port, to_port = rule_ports(spec, spath, where, ("IpProtocol", "FromPort", "ToPort"))
         peer, kind = None, None
         for key, peer_kind in (
             ("CidrIpv4", PeerKind.IPV4),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sgwatch.model import Direction, PeerKind
-from sgwatch.normalize.values import Where, flag, items, port, ports_for, protocol, string
+from sgwatch.normalize.values import Where, flag, items, rule_ports, string
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,12 +78,7 @@ def permission_rules(value: Any, direction: Direction, base: str, where: Where) 
     rules: list[Rule] = []
     for index, permission in enumerate(items(value, base, where)):
         path = f"{base}.items[{index}]"
-        proto = protocol(permission.get("ipProtocol"), f"{path}.ipProtocol", where)
-        from_port, to_port = ports_for(
-            proto,
-            port(permission.get("fromPort"), f"{path}.fromPort", where),
-            port(permission.get("toPort"), f"{path}.toPort", where),
-        )
+        proto, from_port, to_port = rule_ports(permission, path, where)
         peers = _peers(permission, path, where)
         if not peers:  # a permission with no peer at all: still one attempted rule
             peers = [(None, PeerKind.IPV4, None, None)]
@@ -110,14 +105,10 @@ def _flat_rule(params: Mapping[str, Any], direction: Direction, where: Where) ->
     source_group = string(params, "sourceSecurityGroupName", path, where)
     if cidr is None and source_group is None and params.get("ipProtocol") is None:
         return []
-    proto = protocol(params.get("ipProtocol"), f"{path}.ipProtocol", where)
+    proto, from_port, to_port = rule_ports(params, path, where)
     if proto is None and source_group is not None:
         proto = "-1"  # a source group without protocol grants all traffic from that group
-    from_port, to_port = ports_for(
-        proto,
-        port(params.get("fromPort"), f"{path}.fromPort", where),
-        port(params.get("toPort"), f"{path}.toPort", where),
-    )
+        from_port, to_port = None, None
     rules = []
     if cidr is not None or source_group is None:
         rules.append(
@@ -153,12 +144,7 @@ def response_rules(response: Mapping[str, Any] | None, key: str, where: Where) -
     rules = []
     for index, entry in enumerate(items(response.get(key), base, where)):
         path = f"{base}.items[{index}]"
-        proto = protocol(entry.get("ipProtocol"), f"{path}.ipProtocol", where)
-        from_port, to_port = ports_for(
-            proto,
-            port(entry.get("fromPort"), f"{path}.fromPort", where),
-            port(entry.get("toPort"), f"{path}.toPort", where),
-        )
+        proto, from_port, to_port = rule_ports(entry, path, where)
         peer: str | None
         owner = None
         if entry.get("cidrIpv4") is not None:

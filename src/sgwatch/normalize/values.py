@@ -92,6 +92,20 @@ def port(value: Any, path: str, where: Where) -> int | None:
     raise where.error(path, f"expected a port number, got {type_name(value)}")
 
 
+def rule_ports(
+    entry: Mapping[str, Any], path: str, where: Where, keys: tuple[str, str, str] = ("ipProtocol", "fromPort", "toPort")
+) -> tuple[str | None, int | None, int | None]:
+    """(protocol, from_port, to_port) of one permission or rule entry, normalized."""
+    proto_key, from_key, to_key = keys
+    proto = protocol(entry.get(proto_key), f"{path}.{proto_key}", where)
+    from_port, to_port = ports_for(
+        proto,
+        port(entry.get(from_key), f"{path}.{from_key}", where),
+        port(entry.get(to_key), f"{path}.{to_key}", where),
+    )
+    return proto, from_port, to_port
+
+
 def ports_for(proto: str | None, from_port: int | None, to_port: int | None) -> tuple[int | None, int | None]:
     """All-traffic rules carry no ports (AWS records 0/0, -1/-1 or nothing): normalize to None."""
     if proto == "-1":

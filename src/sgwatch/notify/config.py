@@ -236,7 +236,12 @@ def _finding_ids(node: Node, what: str) -> tuple[str, ...]:
     catalog = load_catalog()
     for value in values:
         if value not in catalog:
-            fail(node, "findings", f"{what}: findings: unknown finding id {value!r} (see `sgwatch explain --list`)", ConfigError)
+            fail(
+                node,
+                "findings",
+                f"{what}: findings: unknown finding id {value!r} (see `sgwatch explain --list`)",
+                ConfigError,
+            )
     return tuple(values)
 
 

@@ -8,21 +8,13 @@ from sgwatch.model import Alert
 from sgwatch.notify.config import ConsoleConfig
 from sgwatch.notify.outcome import Attempt, Delivered, Message, Permanent
 from sgwatch.notify.render.text import text_alert, text_digest
-from sgwatch.notify.runtime import Runtime
+from sgwatch.notify.runtime import ChannelSender
 
 SEPARATOR = "-" * 72
 
 
-class ConsoleSender:
+class ConsoleSender(ChannelSender[ConsoleConfig]):
     """Writes each message as text, separated by a rule."""
-
-    def __init__(self, config: ConsoleConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def destination(self) -> str:
         return f"console:{self.config.stream}"

@@ -9,7 +9,7 @@ from sgwatch.model import Alert
 from sgwatch.notify.config import EmailConfig
 from sgwatch.notify.outcome import Attempt, Delivered, Message, Permanent, Retryable
 from sgwatch.notify.render.email import EmailBody, email_alert, email_digest
-from sgwatch.notify.runtime import Runtime
+from sgwatch.notify.runtime import ChannelSender, Runtime
 
 
 def build_message(config: EmailConfig, body: EmailBody, runtime: Runtime) -> EmailMessage:
@@ -31,16 +31,8 @@ def _smtp_reply(code: int, text: bytes | str) -> str:
     return f"SMTP {code} {' '.join(detail.split())[:200]}".rstrip()
 
 
-class EmailSender:
+class EmailSender(ChannelSender[EmailConfig]):
     """Sends one email per message to every recipient of the channel."""
-
-    def __init__(self, config: EmailConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def destination(self) -> str:
         if self.config.transport == "ses":

@@ -8,7 +8,7 @@ from sgwatch.model import Alert
 from sgwatch.notify.config import PagerDutyConfig
 from sgwatch.notify.outcome import Attempt, Message
 from sgwatch.notify.render.pagerduty import pagerduty_alert, pagerduty_digest
-from sgwatch.notify.runtime import Runtime, fingerprint
+from sgwatch.notify.runtime import ChannelSender, fingerprint
 from sgwatch.notify.secretref import SecretRef
 from sgwatch.notify.transport import HttpReply, post_attempt, short_body
 
@@ -28,16 +28,8 @@ def pagerduty_reason(reply: HttpReply) -> str:
     return short_body(": ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else ""))
 
 
-class PagerDutySender:
+class PagerDutySender(ChannelSender[PagerDutyConfig]):
     """Triggers one PagerDuty event per alert; the dedup key makes a repeated send harmless."""
-
-    def __init__(self, config: PagerDutyConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def destination(self) -> str:
         return fingerprint("pagerduty", self.runtime.secrets.resolve(self.config.routing_key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from sgwatch.errors import DeliveryError
@@ -13,6 +13,9 @@ from sgwatch.notify.clock import Clock
 from sgwatch.notify.logjson import emit
 from sgwatch.notify.secretref import SecretRef, SecretResolver
 from sgwatch.notify.transport import HttpClient
+
+if TYPE_CHECKING:
+    from sgwatch.notify.config import ChannelConfig
 
 
 class Runtime:
@@ -62,3 +65,18 @@ class Runtime:
 def fingerprint(kind: str, secret_value: str) -> str:
     """A rate-limit key for a destination that does not reveal it."""
     return f"{kind}:{hashlib.sha256(secret_value.encode()).hexdigest()[:16]}"
+
+
+C = TypeVar("C", bound="ChannelConfig")
+
+
+class ChannelSender(Generic[C]):
+    """What every channel adapter shares: its validated config, the run's resources, and its name."""
+
+    def __init__(self, config: C, runtime: Runtime) -> None:
+        self.config = config
+        self.runtime = runtime
+
+    @property
+    def name(self) -> str:
+        return self.config.name

@@ -8,7 +8,7 @@ from sgwatch.model import Alert
 from sgwatch.notify.config import SlackConfig
 from sgwatch.notify.outcome import Attempt, Message, Permanent
 from sgwatch.notify.render.slack import slack_alert, slack_digest
-from sgwatch.notify.runtime import Runtime, fingerprint
+from sgwatch.notify.runtime import ChannelSender, fingerprint
 from sgwatch.notify.transport import post_attempt
 
 # Webhook error strings that mean the webhook itself is unusable (every later message would fail too).
@@ -28,16 +28,8 @@ CHANNEL_WIDE_ERRORS = frozenset(
 )
 
 
-class SlackSender:
+class SlackSender(ChannelSender[SlackConfig]):
     """Posts Block Kit messages to one incoming webhook."""
-
-    def __init__(self, config: SlackConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def destination(self) -> str:
         return fingerprint("slack", self.runtime.resolve_url(self.name, self.config.url))

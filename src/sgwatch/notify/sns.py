@@ -5,19 +5,11 @@ from __future__ import annotations
 from sgwatch.notify.config import SnsConfig
 from sgwatch.notify.outcome import Attempt, Delivered, Message
 from sgwatch.notify.render.documents import sns_publish
-from sgwatch.notify.runtime import Runtime
+from sgwatch.notify.runtime import ChannelSender
 
 
-class SnsSender:
+class SnsSender(ChannelSender[SnsConfig]):
     """Publishes each message to one topic."""
-
-    def __init__(self, config: SnsConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def _topic(self) -> str:
         return self.runtime.secrets.resolve(self.config.topic_arn)

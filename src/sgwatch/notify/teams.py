@@ -8,20 +8,12 @@ from sgwatch.model import Alert
 from sgwatch.notify.config import TeamsConfig
 from sgwatch.notify.outcome import Attempt, Message
 from sgwatch.notify.render.teams import teams_alert, teams_digest
-from sgwatch.notify.runtime import Runtime, fingerprint
+from sgwatch.notify.runtime import ChannelSender, fingerprint
 from sgwatch.notify.transport import post_attempt
 
 
-class TeamsSender:
+class TeamsSender(ChannelSender[TeamsConfig]):
     """Posts one Adaptive Card message per alert."""
-
-    def __init__(self, config: TeamsConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def destination(self) -> str:
         return fingerprint("teams", self.runtime.resolve_url(self.name, self.config.url))

@@ -11,7 +11,7 @@ from sgwatch.model import Alert
 from sgwatch.notify.config import WebhookConfig, webhook_key
 from sgwatch.notify.outcome import Attempt, Message, message_id
 from sgwatch.notify.render.documents import body_bytes, webhook_document
-from sgwatch.notify.runtime import Runtime, fingerprint
+from sgwatch.notify.runtime import ChannelSender, fingerprint
 from sgwatch.notify.transport import post_attempt
 
 
@@ -28,16 +28,8 @@ def webhook_message_id(channel: str, message: Message) -> str:
     return "msg_" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-class WebhookSender:
+class WebhookSender(ChannelSender[WebhookConfig]):
     """POSTs JSON with ``webhook-id``, ``webhook-timestamp`` and (with a secret) ``webhook-signature``."""
-
-    def __init__(self, config: WebhookConfig, runtime: Runtime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
     def destination(self) -> str:
         return fingerprint("webhook", self.runtime.resolve_url(self.name, self.config.url))
