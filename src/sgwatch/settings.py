@@ -40,7 +40,7 @@ class Settings:
     policy_path: Path | None = None
     notify: tuple[Node, ...] = ()  # raw channel entries, parsed by sgwatch.notify.config
     delivery: Node | None = None
-    enrich: bool = False
+    enrich: bool | None = None  # None: the config does not say; each entry point has its default
     remediate: Node | None = None
     db_path: Path | None = None
     environ: Mapping[str, str] = field(default_factory=dict)  # for env:NAME secrets
@@ -66,8 +66,8 @@ def parse_settings(doc: Any, source: str, base_dir: Path | None, environ: Mappin
     for key in ("delivery", "remediate"):
         if doc.get(key) is not None and not isinstance(doc[key], Node):
             raise ConfigError(f"{doc.where(key)}: {key}: expected a mapping")
-    enrich = doc.get("enrich", False)
-    if not isinstance(enrich, bool):
+    enrich = doc.get("enrich")
+    if enrich is not None and not isinstance(enrich, bool):
         raise ConfigError(f"{doc.where('enrich')}: enrich: expected true or false, got {enrich!r}")
     db_path = None
     audit = doc.get("audit")

@@ -1,0 +1,100 @@
+"""AWS Lambda entry point: ``sgwatch.lambda_handler.handler``.
+
+One function for every delivery path: an EventBridge event, SNS, SQS (partial batch failures reported as
+``batchItemFailures``), a CloudWatch Logs subscription, and S3 object-created notifications for CloudTrail
+log files. Settings come from ``SGWATCH_CONFIG`` (a YAML path, or ``ssm:/name``) and are cached, with the
+policy and AWS clients, across warm invocations. Importing this module imports no boto3.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sgwatch.errors import DeliveryError, RemediationError
+from sgwatch.runtime.logs import configure_logging, log_event
+from sgwatch.sources.envelopes import unwrap
+
+if TYPE_CHECKING:
+    from sgwatch.runtime.app import App
+
+CONFIG_ENV = "SGWATCH_CONFIG"
+LOG_LEVEL_ENV = "SGWATCH_LOG_LEVEL"
+ORIGIN = "lambda"
+_cache: dict[tuple[str, ...], App] = {}
+
+
+def _cache_key(environ: Mapping[str, str]) -> tuple[str, ...]:
+    names = (CONFIG_ENV, "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME")
+    return tuple(environ.get(name, "") for name in names)
+
+
+def get_app(environ: Mapping[str, str]) -> App:
+    """The App for this environment, built on the first (cold) invocation and reused while warm."""
+    key = _cache_key(environ)
+    app = _cache.get(key)
+    if app is None:
+        from sgwatch.runtime.app import build_app  # noqa: PLC0415
+        from sgwatch.runtime.clients import AwsClients  # noqa: PLC0415
+        from sgwatch.runtime.config_ref import load_config_ref  # noqa: PLC0415
+
+        clients = AwsClients(default_region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
+        settings = load_config_ref(environ.get(CONFIG_ENV), environ, clients, enrich_default=True)
+        function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        app = build_app(settings, clients=clients, own_session_names=(function,) if function else ())
+        log_event(
+            logging.INFO,
+            "cold_start",
+            config=settings.source,
+            enrich=app.enricher is not None,
+            remediate=app.remediation.enabled,
+            dry_run=app.remediation.dry_run if app.remediation.enabled else None,
+        )
+        clear_cache()
+        _cache[key] = app
+    return app
+
+
+def clear_cache() -> None:
+    """Forget the cached App (the next invocation behaves like a cold start)."""
+    for app in _cache.values():
+        app.close()
+    _cache.clear()
+
+
+def is_sqs_event(event: Any) -> bool:
+    """A Lambda SQS event (the only source whose response carries ``batchItemFailures``)."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list) or not records or not isinstance(records[0], Mapping):
+        return False
+    return bool(records[0].get("eventSource") == "aws:sqs")
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Process one invocation. SQS: return ``batchItemFailures`` naming only the messages whose records
+    failed (unreadable, or a delivery/remediation failure). Other sources: raise when a delivery or a
+    remediation failed, so Lambda retries the event; the sent ledger keeps channels from repeating."""
+    environ = dict(os.environ)  # the edge: the only place that reads the environment
+    formatter = configure_logging(environ.get(LOG_LEVEL_ENV, "INFO").upper())
+    request_id = getattr(context, "aws_request_id", None)
+    formatter.context = {"request_id": request_id} if request_id else {}
+    app = get_app(environ)
+    from sgwatch.runtime.batch import process_isolated  # noqa: PLC0415
+
+    result = process_isolated(unwrap(event, ORIGIN), app)
+    if is_sqs_event(event):
+        return {"batchItemFailures": [{"itemIdentifier": item} for item in sorted(result.failed_items)]}
+    summary = {
+        "records": result.stats.records,
+        "changes": result.stats.changes,
+        "alerts": len(result.alerts),
+        "problems": len(result.problems),
+        "failures": list(result.failures),
+    }
+    if result.failures:
+        remediation = any(line.startswith("remediation ") for line in result.failures)
+        error = RemediationError if remediation else DeliveryError
+        raise error(f"{len(result.failures)} failure(s), the event will be retried: " + "; ".join(result.failures[:5]))
+    return summary

@@ -1,0 +1,243 @@
+"""Plan a revert (pure): exactly the rule an event added, or a modified rule's previous definition.
+
+Never anything else: by rule id when the record has it, else the one IpPermission (protocol, ports, the
+one peer) the request added. Failed calls, allowlisted changes, allowlisted principals and sgwatch's own
+changes (loop guard) are never acted on; the reason is returned instead of a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from sgwatch.model import Action, Direction, GroupInfo, Judgement, Outcome, PeerKind, RevokePlan, RuleChange
+from sgwatch.policy.network import is_world, parse_cidr
+from sgwatch.remediate.config import RemediationConfig
+
+# sgwatch's own AWS clients send ``sgwatch/<version>`` in their user agent; its role sessions start with it.
+SELF_MARK = "sgwatch"
+WORLD_FINDINGS = frozenset(
+    {
+        "WORLD_ADMIN_PORT_INGRESS",
+        "WORLD_ALL_TRAFFIC_INGRESS",
+        "WORLD_INGRESS",
+        "WORLD_WEB_INGRESS",
+        "WORLD_ICMP_INGRESS",
+        "PREFIX_LIST_WORLD_INGRESS",
+    }
+)
+
+
+def own_change_reason(
+    change: RuleChange, config: RemediationConfig, own_session_names: Sequence[str] = ()
+) -> str | None:
+    """Why this change looks like sgwatch's own (loop guard), or None."""
+    actor = change.actor
+    arns = [a for a in (actor.arn, actor.session_issuer_arn) if a]
+    for pattern in config.own_role_arns:
+        for arn in arns:
+            if fnmatchcase(arn, pattern):
+                return f"made by sgwatch's own role ({arn} matches {pattern})"
+    session = actor.user_name if actor.type == "AssumedRole" else None
+    if session and (session.lower().startswith(SELF_MARK) or session in own_session_names):
+        return f"made by sgwatch's own role session {session!r}"
+    if change.user_agent and f"{SELF_MARK}/" in change.user_agent.lower():
+        return "made by sgwatch (its user agent marks the call)"
+    return None
+
+
+def skip_reason(
+    judgement: Judgement,
+    config: RemediationConfig,
+    own_session_names: Sequence[str] = (),
+    own_account: str | None = None,
+) -> str | None:
+    """Why this change must not be acted on, or None when it may be.
+
+    ``own_account``: the account sgwatch's credentials act in (None: unknown); changes elsewhere are left.
+    """
+    change = judgement.change
+    if change.outcome is not Outcome.SUCCESS:
+        return f"the call failed ({change.error_code or 'error'}): nothing was changed"
+    if own_account and change.account_id and change.account_id != own_account:
+        return f"the change is in account {change.account_id}; sgwatch acts in account {own_account} only"
+    if judgement.allowed_by:
+        return f"allowlisted by policy: {judgement.allowed_by}"
+    own = own_change_reason(change, config, own_session_names)
+    if own:
+        return f"loop guard: {own}"
+    arns = [a for a in (change.actor.arn, change.actor.session_issuer_arn) if a]
+    for pattern in config.allowlist:
+        for arn in arns:
+            if fnmatchcase(arn, pattern):
+                return f"principal {arn} is in the remediation allowlist ({pattern})"
+    if change.action not in (Action.ADDED, Action.MODIFIED):
+        return f"only added or modified rules are reverted (this change: {change.action})"
+    return None
+
+
+def in_scope(judgement: Judgement, config: RemediationConfig) -> bool:
+    """Remediation is on and the change is judged at least ``min_severity``."""
+    return config.enabled and judgement.severity >= config.min_severity
+
+
+def exact_permission(change: RuleChange) -> dict[str, Any] | str:
+    """The one EC2 IpPermission the change added (protocol, ports, one peer), or why it cannot be built."""
+    protocol, peer = change.protocol, change.peer
+    if protocol is None:
+        return "the record names no protocol for this rule"
+    if not peer or change.peer_kind is None:
+        return "the record names no peer for this rule"
+    permission: dict[str, Any] = {"IpProtocol": protocol}
+    if protocol != "-1":
+        if change.from_port is None or change.to_port is None:
+            if protocol in ("tcp", "udp"):
+                return "the record names no port range for this rule"
+        else:
+            permission["FromPort"] = change.from_port
+            permission["ToPort"] = change.to_port
+    match change.peer_kind:
+        case PeerKind.IPV4:
+            permission["IpRanges"] = [{"CidrIp": peer}]
+        case PeerKind.IPV6:
+            permission["Ipv6Ranges"] = [{"CidrIpv6": peer}]
+        case PeerKind.PREFIX_LIST:
+            permission["PrefixListIds"] = [{"PrefixListId": peer}]
+        case PeerKind.GROUP:
+            pair = {"GroupId": peer} if peer.startswith("sg-") else {"GroupName": peer}
+            if change.peer_account_id:
+                pair["UserId"] = change.peer_account_id
+            permission["UserIdGroupPairs"] = [pair]
+    return permission
+
+
+def rule_request(rule: RuleChange) -> dict[str, Any] | None:
+    """A ModifySecurityGroupRules ``SecurityGroupRule`` restoring ``rule``, or None when it cannot be expressed."""
+    if rule.protocol is None or not rule.peer or rule.peer_kind is None:
+        return None
+    request: dict[str, Any] = {
+        "IpProtocol": rule.protocol,
+        "FromPort": -1 if rule.from_port is None else rule.from_port,
+        "ToPort": -1 if rule.to_port is None else rule.to_port,
+    }
+    match rule.peer_kind:
+        case PeerKind.IPV4:
+            request["CidrIpv4"] = rule.peer
+        case PeerKind.IPV6:
+            request["CidrIpv6"] = rule.peer
+        case PeerKind.PREFIX_LIST:
+            request["PrefixListId"] = rule.peer
+        case PeerKind.GROUP:
+            if not rule.peer.startswith("sg-"):
+                return None
+            request["ReferencedGroupId"] = rule.peer
+    if rule.description is not None:
+        request["Description"] = rule.description
+    return request
+
+
+def is_world_open(judgement: Judgement) -> bool:
+    """The change opens its rule to the internet (by the policy's findings, or by its CIDR)."""
+    if WORLD_FINDINGS.intersection(judgement.finding_ids):
+        return True
+    change = judgement.change
+    net = parse_cidr(change.peer) if change.peer_kind in (PeerKind.IPV4, PeerKind.IPV6) else None
+    return net is not None and is_world(net)
+
+
+def _plan_added(change: RuleChange, group_id: str) -> RevokePlan | str:
+    if change.direction is None:
+        return "the record does not say whether the rule is ingress or egress"
+    if change.rule_id:
+        return RevokePlan(
+            event_id=change.event_id,
+            rule_key=change.rule_key,
+            group_id=group_id,
+            direction=change.direction,
+            rule_id=change.rule_id,
+            reason="revoke the added rule by id",
+        )
+    permission = exact_permission(change)
+    if isinstance(permission, str):
+        return permission
+    return RevokePlan(
+        event_id=change.event_id,
+        rule_key=change.rule_key,
+        group_id=group_id,
+        direction=change.direction,
+        ip_permission=permission,
+        reason="revoke the exact permission the request added (no rule id recorded)",
+    )
+
+
+def _plan_modified(
+    judgement: Judgement, group_id: str, previous: RuleChange | None, group: GroupInfo | None
+) -> RevokePlan | str:
+    change = judgement.change
+    if not change.rule_id:
+        return "the record names no rule id"
+    direction = change.direction or (group.rule_direction if group else None)
+    restore = rule_request(previous) if previous is not None else None
+    if previous is not None and restore is not None:
+        if rule_request(change) == restore:
+            return "the rule already has its previous definition"
+        return RevokePlan(
+            event_id=change.event_id,
+            rule_key=change.rule_key,
+            group_id=group_id,
+            rule_id=change.rule_id,
+            direction=direction or previous.direction or Direction.INGRESS,
+            restore_to=restore,
+            reason="restore the rule's previous definition",
+        )
+    if not is_world_open(judgement):
+        return "previous definition unknown and the rule is not open to the world: left as is"
+    if direction is None:
+        return "previous definition unknown and the rule's direction is unknown (turn enrichment on)"
+    return RevokePlan(
+        event_id=change.event_id,
+        rule_key=change.rule_key,
+        group_id=group_id,
+        rule_id=change.rule_id,
+        direction=direction,
+        reason="previous definition unknown; the rule is now open to the world, so it is revoked",
+    )
+
+
+def plan_revert(
+    judgement: Judgement, *, previous: RuleChange | None = None, group: GroupInfo | None = None
+) -> RevokePlan | str:
+    """The plan undoing exactly this change, or why there is none. Call ``skip_reason`` first."""
+    change = judgement.change
+    group_id = change.group_id or (group.group_id if group else None)
+    if not group_id:
+        return "the record names the group by name only (no group id)"
+    if change.action is Action.MODIFIED:
+        return _plan_modified(judgement, group_id, previous, group)
+    if change.action is Action.ADDED:
+        return _plan_added(change, group_id)
+    return f"only added or modified rules are reverted (this change: {change.action})"
+
+
+def describe_plan(plan: RevokePlan) -> str:
+    """One line naming what the plan touches: ``sg-1 ingress sgr-2`` or ``sg-1 ingress tcp/22 from 0.0.0.0/0``."""
+    what = plan.rule_id
+    if what is None and plan.ip_permission is not None:
+        p = plan.ip_permission
+        peers = [
+            *(r.get("CidrIp") for r in p.get("IpRanges", ())),
+            *(r.get("CidrIpv6") for r in p.get("Ipv6Ranges", ())),
+            *(r.get("PrefixListId") for r in p.get("PrefixListIds", ())),
+            *(r.get("GroupId") or r.get("GroupName") for r in p.get("UserIdGroupPairs", ())),
+        ]
+        ports = "" if "FromPort" not in p else f"/{p['FromPort']}-{p['ToPort']}"
+        what = f"{p.get('IpProtocol')}{ports} from {', '.join(str(x) for x in peers)}"
+    text = f"{plan.group_id} {plan.direction} {what or 'rule'}"
+    restore = plan.restore_to
+    if restore is not None:
+        peer = next(
+            (restore[k] for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId") if k in restore), "?"
+        )
+        text += f" back to {restore.get('IpProtocol')}/{restore.get('FromPort')}-{restore.get('ToPort')} from {peer}"
+    return text

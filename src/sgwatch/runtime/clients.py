@@ -1,0 +1,61 @@
+"""boto3 clients, created the standard way (so ``AWS_ENDPOINT_URL`` and the region settings apply) and cached.
+
+One instance lives as long as the process (a warm Lambda keeps its clients). boto3 is imported on the
+first client, never at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sgwatch import __version__
+from sgwatch.errors import ConfigError
+
+USER_AGENT = f"sgwatch/{__version__}"
+
+
+class AwsClients:
+    """``client(service, region)`` cached per (service, region); region None = the environment's region."""
+
+    __slots__ = ("_clients", "connect_timeout", "default_region", "max_attempts", "read_timeout")
+
+    def __init__(
+        self,
+        *,
+        default_region: str | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        max_attempts: int = 3,
+    ) -> None:
+        """``default_region``: for clients asked without a region (the edge passes ``AWS_REGION``; None lets
+        boto3 resolve it: ``AWS_DEFAULT_REGION``, then the config file)."""
+        self.default_region = default_region
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_attempts = max_attempts
+        self._clients: dict[tuple[str, str | None], Any] = {}
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.default_region
+        key = (service, region)
+        if key not in self._clients:
+            import boto3  # noqa: PLC0415 - heavy: only when a call is made
+            from botocore.config import Config  # noqa: PLC0415
+            from botocore.exceptions import NoRegionError  # noqa: PLC0415
+
+            config = Config(
+                user_agent_extra=USER_AGENT,  # marks sgwatch's own calls in CloudTrail (loop guard)
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                retries={"max_attempts": self.max_attempts, "mode": "standard"},
+            )
+            try:
+                self._clients[key] = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+            except NoRegionError as exc:
+                raise ConfigError(f"{service}: no AWS region: set AWS_REGION (or pass --region)") from exc
+        return self._clients[key]
+
+    def for_service(self, service: str) -> Callable[[str | None], Any]:
+        """``region -> client`` for one service (what the enrich and remediate adapters take)."""
+        return lambda region: self.client(service, region)

@@ -1,0 +1,288 @@
+"""CloudTrail archives in S3: list ``s3://bucket/prefix`` and yield the records of its log files.
+
+The CloudTrail key layout ``[prefix/]AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz``
+lets out-of-range accounts, regions and days be skipped by listing with a delimiter, level by level, before
+anything is downloaded. Unreadable objects become ``Problem``s naming ``s3://bucket/key``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from sgwatch.errors import SourceError
+from sgwatch.sources.base import Problem, RawRecord, SourceItem
+from sgwatch.sources.envelopes import unwrap
+from sgwatch.sources.files import SUFFIXES, decompress, parse_documents
+
+# CloudTrail delivers a file within minutes of its events (its key holds the delivery day and minute);
+# keep files delivered up to this long after ``until`` so late events are not missed.
+DELIVERY_LAG = timedelta(hours=1)
+_FILE_TIME = re.compile(r"_(\d{8}T\d{4})Z_")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, prefix); SourceError when it is not an S3 URL."""
+    if not url.startswith("s3://") or not url[5:].split("/", 1)[0]:
+        raise SourceError(f"{url}: not an S3 URL (expected s3://bucket/prefix)")
+    bucket, _, prefix = url[5:].partition("/")
+    return bucket, prefix
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyFilter:
+    """Which parts of the layout to keep; empty tuples and None bounds keep everything."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    @property
+    def first_day(self) -> date:
+        return self.since.date() if self.since else date.min
+
+    @property
+    def last_day(self) -> date:
+        return (self.until + DELIVERY_LAG).date() if self.until else date.max
+
+    def days_overlap(self, first: date, last: date) -> bool:
+        return first <= self.last_day and last >= self.first_day
+
+    def file_ok(self, key: str) -> bool:
+        """A log file's delivery minute (in its name) can hold events in [since, until)."""
+        found = _FILE_TIME.search(key.rsplit("/", 1)[-1])
+        if found is None:
+            return True
+        delivered = datetime.strptime(found.group(1), "%Y%m%dT%H%M").replace(tzinfo=UTC)
+        if self.since is not None and delivered + timedelta(minutes=1) <= self.since:
+            return False
+        return self.until is None or delivered <= self.until + DELIVERY_LAG
+
+    def record_ok(self, data: Any) -> bool:
+        """The record's eventTime lies in [since, until) (records without a readable time are kept)."""
+        if self.since is None and self.until is None:
+            return True
+        text = data.get("eventTime") if hasattr(data, "get") else None
+        if not isinstance(text, str):
+            return True
+        try:
+            at = _utc(datetime.fromisoformat(text.replace(" ", "T")))
+        except ValueError:
+            return True
+        assert at is not None
+        return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
+
+
+def _gzip_errors() -> tuple[type[Exception], ...]:
+    """What ``files.decompress`` raises on corrupt data (python-isal has its own error class)."""
+    errors: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error)
+    try:
+        from isal.igzip_lib import IsalError  # noqa: PLC0415 - optional accelerator
+    except ImportError:
+        return errors
+    return (*errors, cast("type[Exception]", IsalError))
+
+
+def _client_error(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        return f"{error.get('Code', 'Unknown')}: {' '.join(str(error.get('Message', '')).split())[:200]}"
+    return str(exc)
+
+
+class _Lister:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def _pages(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto only for S3
+
+        try:
+            yield from self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            where = f"s3://{self.bucket}/{kwargs.get('Prefix', '')}"
+            raise SourceError(
+                f"{where}: cannot list: {_client_error(exc)} (check the bucket name, region and s3:ListBucket)"
+            ) from exc
+
+    def folders(self, prefix: str) -> list[str]:
+        return [
+            str(p["Prefix"])
+            for page in self._pages(Prefix=prefix, Delimiter="/")
+            for p in page.get("CommonPrefixes") or ()
+        ]
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for page in self._pages(Prefix=prefix):
+            for entry in page.get("Contents") or ():
+                yield str(entry["Key"])
+
+
+_LEVELS = ("account", "service", "region", "year", "month", "day")
+
+
+def _child_ok(level: str, name: str, parents: tuple[int, ...], f: KeyFilter) -> tuple[bool, tuple[int, ...]]:
+    """Whether a folder ``name`` at ``level`` is in range; the date parts so far for the next level."""
+    if level == "account":
+        return (not f.accounts or name in f.accounts) and bool(_ACCOUNT.match(name)), parents
+    if level == "service":
+        return name == "CloudTrail", parents
+    if level == "region":
+        return not f.regions or name in f.regions, parents
+    if not name.isdigit():
+        return False, parents
+    parts = (*parents, int(name))
+    try:
+        if level == "year":
+            first, last = date(parts[0], 1, 1), date(parts[0], 12, 31)
+        elif level == "month":
+            first = date(parts[0], parts[1], 1)
+            last = date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+        else:
+            first = last = date(*parts)
+    except ValueError:
+        return False, parents
+    return f.days_overlap(first, last), parts
+
+
+def _descend(
+    lister: _Lister, prefix: str, level: int, parents: tuple[int, ...], f: KeyFilter, *, org: bool
+) -> Iterator[str]:
+    """Day-level (or deeper) prefixes under ``prefix`` whose layout position is in range.
+
+    ``org``: an organization folder (``o-…``) may still come before the account folders.
+    """
+    if level == len(_LEVELS):
+        yield prefix
+        return
+    for child in lister.folders(prefix):
+        name = child[len(prefix) :].rstrip("/")
+        if org and _LEVELS[level] == "account" and name.startswith("o-"):
+            yield from _descend(lister, child, level, parents, f, org=False)  # organization trail
+            continue
+        ok, parts = _child_ok(_LEVELS[level], name, parents, f)
+        if ok:
+            yield from _descend(lister, child, level + 1, parts, f, org=False)
+
+
+def _start(prefix: str, f: KeyFilter) -> tuple[int, tuple[int, ...], bool] | None:
+    """Where ``prefix`` (ending in ``/``, at or below ``AWSLogs/``) sits in the layout: level, date parts,
+    and whether an organization folder may still follow; None when the prefix itself is out of range."""
+    segments = prefix.split("/")
+    parts = [p for p in segments[segments.index("AWSLogs") + 1 :] if p]
+    org = not parts
+    if parts and parts[0].startswith("o-"):
+        parts = parts[1:]
+    level = 0
+    dates: tuple[int, ...] = ()
+    for name in parts:
+        if level == len(_LEVELS):
+            break
+        ok, dates = _child_ok(_LEVELS[level], name, dates, f)
+        if not ok:
+            return None
+        level += 1
+    return level, dates, org
+
+
+def _log_keys(lister: _Lister, prefix: str, f: KeyFilter) -> Iterator[str]:
+    """Every CloudTrail log file key to download, in listing order."""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if "AWSLogs" not in prefix.split("/"):
+        found = [p for p in lister.folders(prefix) if p.endswith("/AWSLogs/") or p == "AWSLogs/"]
+        if not found:  # not the CloudTrail layout: every log-like file under the prefix
+            yield from (k for k in lister.keys(prefix) if k.endswith(SUFFIXES) and f.file_ok(k))
+            return
+        prefix = found[0]
+    start = _start(prefix, f)
+    if start is None:
+        return
+    level, dates, org = start
+    for folder in _descend(lister, prefix, level, dates, f, org=org):
+        yield from (k for k in lister.keys(folder) if k.endswith(SUFFIXES) and f.file_ok(k))
+
+
+def read_object(
+    client: Any, bucket: str, key: str, *, item_id: str | None = None, keep: KeyFilter | None = None
+) -> Iterator[SourceItem]:
+    """The records in one S3 object (any envelope, gzip or not); a Problem naming it when unreadable."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    origin = f"s3://{bucket}/{key}"
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (ClientError, BotoCoreError) as exc:
+        yield Problem(origin=origin, message=f"cannot read: {_client_error(exc)}", item_id=item_id)
+        return
+    try:
+        data = decompress(body)
+    except _gzip_errors() as exc:
+        yield Problem(origin=origin, message=f"corrupt gzip: {exc or 'unexpected end of data'}", item_id=item_id)
+        return
+    for parsed in parse_documents(data, origin):
+        if isinstance(parsed, Problem):
+            yield Problem(origin=parsed.origin, message=parsed.message, item_id=item_id)
+            continue
+        doc, where = parsed
+        for item in unwrap(doc, where, item_id):
+            if keep is None or not isinstance(item, RawRecord) or keep.record_ok(item.data):
+                yield item
+
+
+def iter_s3_items(
+    url: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    accounts: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    progress: bool = False,
+    client: Any = None,
+) -> Iterator[SourceItem]:
+    """Records of the CloudTrail log files under ``url`` whose account, region and time are in range.
+
+    ``since``/``until`` bound the records' eventTime ([since, until), UTC when naive). Listing failures
+    raise SourceError; unreadable objects yield Problems. ``client`` is an S3 client (default:
+    ``boto3.client("s3")``, so ``AWS_ENDPOINT_URL``/``AWS_REGION`` apply).
+    """
+    bucket, prefix = parse_s3_url(url)
+    keep = KeyFilter(since=_utc(since), until=_utc(until), accounts=tuple(accounts), regions=tuple(regions))
+    if client is None:
+        import boto3  # noqa: PLC0415
+
+        client = boto3.client("s3")
+    keys = _log_keys(_Lister(client, bucket), prefix, keep)
+    if not progress:
+        for key in keys:
+            yield from read_object(client, bucket, key, keep=keep)
+        return
+    from rich.console import Console  # noqa: PLC0415 - only on a terminal
+    from rich.progress import Progress  # noqa: PLC0415
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        listing = bar.add_task(f"listing s3://{bucket}/{prefix}", total=None)
+        found = []
+        for key in keys:
+            found.append(key)
+            bar.update(listing, description=f"listing: {len(found)} log files")
+        bar.remove_task(listing)
+        task = bar.add_task(f"scanning s3://{bucket}/{prefix}", total=len(found))
+        for key in found:
+            yield from read_object(client, bucket, key, keep=keep)
+            bar.advance(task)

@@ -1,0 +1,235 @@
+"""Auto-revert against moto EC2, through the Lambda handler: exactly the added rule, idempotent, safe."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sgwatch.lambda_handler import clear_cache, handler
+
+LIVE = "remediate:\n  enabled: true\n  dry_run: false\n"
+PRE_EXISTING = [("tcp", 22, 22, "10.0.0.0/8"), ("tcp", 3000, 4000, "0.0.0.0/0")]
+
+
+@pytest.mark.parametrize("with_rule_ids", [True, False], ids=["by-rule-id", "by-exact-permission"])
+def test_revokes_exactly_the_rule_the_event_added(
+    with_rule_ids: bool, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    sg = group()
+    added = sg.authorize(22, "0.0.0.0/0")
+    assert sg.ingress() == sorted([*PRE_EXISTING, ("tcp", 22, 22, "0.0.0.0/0")])
+    rec = build.authorize(sg.group_id, added, with_rule_ids=with_rule_ids)
+    lambda_env(config(LIVE))
+
+    handler(build.eventbridge(rec), None)
+
+    assert sg.ingress() == sorted(PRE_EXISTING)  # the world-open 3000-4000 and the private ssh rule survive
+    alert = receiver.alert(rec["eventID"])
+    (remediation,) = alert["remediations"]
+    assert (remediation["status"], remediation["dry_run"]) == ("reverted", False)
+    assert remediation["rule_id"] == (added[0]["SecurityGroupRuleId"] if with_rule_ids else None)
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 1
+    assert alert["severity"] == "critical"
+    assert alert["group"]["group_name"] == "web"
+
+
+def test_replay_is_a_no_op_even_after_a_cold_start(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, tmp_path: Path
+) -> None:
+    sg = group()
+    rec = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"))
+    lambda_env(config(LIVE + f"audit:\n  db: {tmp_path / 'audit.sqlite'}\n"))
+    event = build.eventbridge(rec)
+    handler(event, None)
+    handler(event, None)  # warm: the same process remembers
+    clear_cache()
+    handler(event, None)  # cold: the audit store remembers
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 1
+    assert sg.ingress() == sorted(PRE_EXISTING)
+    assert len(receiver.alerts()) == 1  # the sent ledger keeps the channel from repeating the alert
+
+    from sgwatch.audit.store import AuditStore
+
+    with AuditStore.open(tmp_path / "audit.sqlite") as store:
+        assert [r.status for r in store.remediations()] == ["reverted"]
+
+
+def test_dry_run_changes_nothing_and_a_later_live_delivery_still_acts(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, tmp_path: Path
+) -> None:
+    sg = group()
+    rec = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"))
+    db = f"audit:\n  db: {tmp_path / 'audit.sqlite'}\n"
+    lambda_env(config("remediate:\n  enabled: true\n" + db))  # dry_run defaults to true
+    handler(build.eventbridge(rec), None)
+    assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
+    (planned,) = receiver.alert(rec["eventID"])["remediations"]
+    assert (planned["status"], planned["dry_run"]) == ("planned", True)
+    assert "dry run: would revoke the added rule by id" in planned["detail"]
+
+    lambda_env(config(LIVE + db))  # dry run turned off; the queue redelivers the same event
+    handler(build.eventbridge(rec), None)
+    assert sg.ingress() == sorted(PRE_EXISTING)
+    from sgwatch.audit.store import AuditStore
+
+    with AuditStore.open(tmp_path / "audit.sqlite") as store:
+        assert [(r.status, r.dry_run) for r in store.remediations()] == [("planned", True), ("reverted", False)]
+
+
+@pytest.mark.parametrize("marker", ["own-role", "user-agent", "configured-role"])
+def test_loop_guard_leaves_sgwatch_own_changes_alone(
+    marker: str, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    sg = group()
+    added = sg.authorize(22, "0.0.0.0/0")
+    extra = ""
+    if marker == "own-role":  # the identity STS reports for sgwatch itself (moto: a user)
+        identity = build.client("sts").get_caller_identity()["Arn"]
+        rec = build.authorize(
+            sg.group_id, added, userIdentity={"type": "IAMUser", "arn": identity, "accountId": build.account}
+        )
+    elif marker == "user-agent":
+        rec = build.authorize(sg.group_id, added, userAgent="Boto3/1.44 md/Botocore#1.44 sgwatch/0.1.0")
+    else:
+        extra = "  own_role_arns: ['arn:aws:iam::*:role/Admin']\n"
+        rec = build.authorize(sg.group_id, added)
+    lambda_env(config(LIVE + extra))
+    handler(build.eventbridge(rec), None)
+    assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
+    (skipped,) = receiver.alert(rec["eventID"])["remediations"]
+    assert skipped["status"] == "skipped"
+    assert skipped["detail"].startswith("loop guard: made by sgwatch")
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
+
+
+def test_a_change_in_another_account_is_not_touched(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    sg = group()
+    rec = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"), recipientAccountId="444455556666")
+    lambda_env(config(LIVE))
+    handler(build.eventbridge(rec), None)
+    assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
+    alert = receiver.alert(rec["eventID"])
+    assert alert["remediations"][0]["detail"] == (
+        "the change is in account 444455556666; sgwatch acts in account 123456789012 only"
+    )
+    assert "enrichment describes account 123456789012 only" in alert["enrichment_error"]
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
+    assert aws.count("ec2:DescribeSecurityGroups") == 0
+
+
+def test_allowlisted_principal_is_not_reverted(
+    build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    sg = group()
+    rec = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"))
+    lambda_env(config(LIVE + "  allowlist: ['arn:aws:iam::*:role/Admin']\n"))
+    handler(build.eventbridge(rec), None)
+    assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
+    (skipped,) = receiver.alert(rec["eventID"])["remediations"]
+    assert "is in the remediation allowlist" in skipped["detail"]
+
+
+def test_modified_rule_is_restored_from_the_audit_trail(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, tmp_path: Path
+) -> None:
+    sg = group()
+    (rule,) = sg.authorize(5432, "10.1.0.0/16")
+    lambda_env(config(LIVE + f"audit:\n  db: {tmp_path / 'audit.sqlite'}\n"))
+    handler(build.eventbridge(build.authorize(sg.group_id, [rule], eventTime="2026-03-01T10:00:00Z")), None)
+    new = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIpv4": "0.0.0.0/0"}
+    build.client("ec2").modify_security_group_rules(
+        GroupId=sg.group_id,
+        SecurityGroupRules=[{"SecurityGroupRuleId": rule["SecurityGroupRuleId"], "SecurityGroupRule": new}],
+    )
+    assert ("tcp", 5432, 5432, "0.0.0.0/0") in sg.ingress()
+    modify = build.modify(sg.group_id, rule["SecurityGroupRuleId"], {k: str(v) for k, v in new.items()})
+    handler(build.eventbridge(modify), None)
+    assert ("tcp", 5432, 5432, "10.1.0.0/16") in sg.ingress()
+    assert ("tcp", 5432, 5432, "0.0.0.0/0") not in sg.ingress()
+    (restored,) = receiver.alert(modify["eventID"])["remediations"]
+    assert restored["status"] == "restored"
+    assert "back to tcp/5432-5432 from 10.1.0.0/16" in restored["detail"]
+
+
+def test_modified_rule_without_history_is_revoked_when_world_open(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    sg = group()
+    (rule,) = sg.authorize(5432, "10.1.0.0/16")
+    new = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIpv4": "0.0.0.0/0"}
+    build.client("ec2").modify_security_group_rules(
+        GroupId=sg.group_id,
+        SecurityGroupRules=[{"SecurityGroupRuleId": rule["SecurityGroupRuleId"], "SecurityGroupRule": new}],
+    )
+    modify = build.modify(sg.group_id, rule["SecurityGroupRuleId"], {k: str(v) for k, v in new.items()})
+    lambda_env(config(LIVE))  # enrichment on (the Lambda default) tells the rule's direction
+    handler(build.eventbridge(modify), None)
+    assert sg.ingress() == sorted(PRE_EXISTING)
+    (revoked,) = receiver.alert(modify["eventID"])["remediations"]
+    assert revoked["status"] == "reverted"
+    assert aws.count("ec2:DescribeSecurityGroupRules") == 1
+
+
+class FailingEc2:
+    """An EC2 endpoint on 127.0.0.1 that refuses every call (UnauthorizedOperation)."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = (b"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not "
+                        b"authorized to perform this operation.</Message></Error></Errors><RequestID>x</RequestID></Response>")  # fmt: skip
+                self.send_response(403)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def failing_ec2(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    fake = FailingEc2()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", fake.url)
+    yield fake.url
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+def test_a_failed_revert_is_an_alert_and_fails_only_its_message(
+    build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, failing_ec2: str
+) -> None:
+    sg_rules = [{"GroupId": "sg-0123456789abcdef0", "SecurityGroupRuleId": "sgr-0123456789abcdef0", "IsEgress": False,
+                 "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "0.0.0.0/0"}]  # fmt: skip
+    bad = build.authorize("sg-0123456789abcdef0", sg_rules)
+    web = build.authorize(
+        "sg-0123456789abcdef0", [{**sg_rules[0], "SecurityGroupRuleId": "sgr-0aaa", "FromPort": 443, "ToPort": 443}]
+    )
+    lambda_env(config(LIVE + "enrich: false\n"))
+    event = build.sqs_event(
+        ("m-bad", json.dumps(build.eventbridge(bad))), ("m-web", json.dumps(build.eventbridge(web)))
+    )
+    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
+    (failed,) = receiver.alert(bad["eventID"])["remediations"]
+    assert failed["status"] == "failed"
+    assert "UnauthorizedOperation" in failed["detail"]
+    assert receiver.alert(web["eventID"])["remediations"] == []  # low severity: out of remediation scope
+
+    from sgwatch.errors import RemediationError
+
+    with pytest.raises(RemediationError, match="the event will be retried: remediation"):
+        handler(build.eventbridge(bad), None)  # not a batch: Lambda retries the invocation

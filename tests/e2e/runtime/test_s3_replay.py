@@ -1,0 +1,118 @@
+"""S3 replay end to end: the CloudTrail key layout skips out-of-range objects before any download."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sgwatch.errors import SourceError
+from sgwatch.pipeline import judge
+from sgwatch.policy import Policy
+from sgwatch.sources import Problem, RawRecord
+from sgwatch.sources.s3 import iter_s3_items
+
+A, B, ORG_MEMBER = "111111111111", "222222222222", "333333333333"
+FIXTURE = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / "cloudtrail"
+    / "AuthorizeSecurityGroupIngress__items_world_ssh.json"
+)
+
+
+def _log(account: str, region: str, when: str) -> bytes:
+    """One log file holding one security-group record (event id names where it is) and one other record."""
+    rec = json.loads(FIXTURE.read_text())
+    rec.update(eventID=f"{account}-{region}-{when}", eventTime=when, recipientAccountId=account, awsRegion=region)
+    other = copy.deepcopy(rec) | {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventID": f"s3-{when}"}
+    return gzip.compress(json.dumps({"Records": [rec, other]}).encode())
+
+
+def _key(prefix: str, account: str, region: str, when: str) -> str:
+    t = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    delivered = t.replace(minute=min(t.minute + 5, 59))
+    return (f"{prefix}{account}/CloudTrail/{region}/{t:%Y/%m/%d}/"
+            f"{account}_CloudTrail_{region}_{delivered:%Y%m%dT%H%M}Z_{uuid.uuid4().hex[:16]}.json.gz")  # fmt: skip
+
+
+@pytest.fixture
+def archive(build: Any) -> tuple[str, Any, list[str]]:
+    """A bucket with logs for two accounts, two regions and three days, an organization trail and digests."""
+    s3 = build.client("s3")
+    bucket = f"trail-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": build.region})
+    keys = []
+    for account in (A, B):
+        for region in ("eu-west-1", "us-east-1"):
+            for when in (
+                "2026-03-01T12:00:00Z",
+                "2026-03-02T09:30:00Z",
+                "2026-03-02T23:58:00Z",
+                "2026-03-03T12:00:00Z",
+            ):
+                key = _key("logs/AWSLogs/", account, region, when)
+                s3.put_object(Bucket=bucket, Key=key, Body=_log(account, region, when))
+                keys.append(key)
+    org_key = _key("logs/AWSLogs/o-abc123def4/", ORG_MEMBER, "eu-west-1", "2026-03-02T10:00:00Z")
+    s3.put_object(Bucket=bucket, Key=org_key, Body=_log(ORG_MEMBER, "eu-west-1", "2026-03-02T10:00:00Z"))
+    s3.put_object(Bucket=bucket, Key=f"logs/AWSLogs/{A}/CloudTrail-Digest/eu-west-1/2026/03/02/digest.json.gz",
+                  Body=b"not a log")  # fmt: skip
+    return bucket, s3, [*keys, org_key]
+
+
+def _scan(bucket: str, s3: Any, **kwargs: Any) -> tuple[list[str], list[str]]:
+    downloaded: list[str] = []
+    s3.meta.events.register("provide-client-params.s3.GetObject", lambda params, **_: downloaded.append(params["Key"]))
+    try:
+        items = list(iter_s3_items(f"s3://{bucket}/logs/", client=s3, **kwargs))
+    finally:
+        s3.meta.events.unregister("provide-client-params.s3.GetObject")
+    ids = [j.change.event_id for j in judge(items, Policy()) if not isinstance(j, Problem)]
+    assert not [i for i in items if isinstance(i, Problem)]
+    return ids, downloaded
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_filters_skip_objects_before_download(archive: Any, progress: bool) -> None:
+    bucket, s3, _keys = archive
+    ids, downloaded = _scan(bucket, s3, since=datetime(2026, 3, 2, tzinfo=UTC), until=datetime(2026, 3, 3, tzinfo=UTC),
+                            accounts=[A], regions=["eu-west-1"], progress=progress)  # fmt: skip
+    assert ids == [f"{A}-eu-west-1-2026-03-02T09:30:00Z", f"{A}-eu-west-1-2026-03-02T23:58:00Z"]
+    assert len(downloaded) == 2
+    assert all(f"/{A}/CloudTrail/eu-west-1/2026/03/02/" in k for k in downloaded)
+
+
+def test_organization_trails_and_open_ranges(archive: Any) -> None:
+    bucket, s3, keys = archive
+    ids, downloaded = _scan(bucket, s3, since=datetime(2026, 3, 2, 10, tzinfo=UTC), regions=["eu-west-1"])
+    assert sorted(ids) == sorted([
+        f"{ORG_MEMBER}-eu-west-1-2026-03-02T10:00:00Z",
+        *(f"{acct}-eu-west-1-{t}" for acct in (A, B) for t in ("2026-03-02T23:58:00Z", "2026-03-03T12:00:00Z")),
+    ])  # fmt: skip
+    assert not any("Digest" in k or "us-east-1" in k or "/03/01/" in k for k in downloaded)
+    assert len(downloaded) == 5  # the 09:30 files were delivered before `since`: not downloaded either
+    everything, _ = _scan(bucket, s3)
+    assert len(everything) == len(keys)
+
+
+def test_unreadable_objects_are_problems_and_listing_errors_raise(build: Any) -> None:
+    s3 = build.client("s3")
+    bucket = f"trail-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": build.region})
+    s3.put_object(Bucket=bucket, Key="flat/broken.json.gz", Body=b"\x1f\x8b" + b"garbage" * 10)
+    s3.put_object(Bucket=bucket, Key="flat/ok.json", Body=json.dumps(json.loads(FIXTURE.read_text())).encode())
+    s3.put_object(Bucket=bucket, Key="flat/readme.txt", Body=b"skip me")
+    items = list(iter_s3_items(f"s3://{bucket}/flat", client=s3))  # not the CloudTrail layout: every log file
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert [p.origin for p in problems] == [f"s3://{bucket}/flat/broken.json.gz"]
+    assert "corrupt gzip" in problems[0].message
+    assert [i.origin for i in items if isinstance(i, RawRecord)] == [f"s3://{bucket}/flat/ok.json"]
+    with pytest.raises(SourceError, match=r"s3://no-such-bucket-[0-9a-f]+/: cannot list: NoSuchBucket"):
+        list(iter_s3_items(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/", client=s3))

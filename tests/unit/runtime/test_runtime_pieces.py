@@ -1,0 +1,92 @@
+"""Runtime pieces without AWS: JSON log lines, config references, rule snapshots, own-role patterns."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sgwatch.errors import ConfigError
+from sgwatch.runtime.app import own_role_patterns
+from sgwatch.runtime.clients import AwsClients
+from sgwatch.runtime.config_ref import load_config_ref
+from sgwatch.runtime.logs import JsonFormatter
+from sgwatch.runtime.snapshots import RuleSnapshots
+
+
+def _line(formatter: JsonFormatter, message: str, *args: Any, **extra: Any) -> dict[str, Any]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger(f"test.{id(stream)}")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.warning(message, *args, extra=extra)
+    result: dict[str, Any] = json.loads(stream.getvalue())
+    return result
+
+
+def test_json_lines_merge_structured_messages_and_context() -> None:
+    formatter = JsonFormatter()
+    formatter.context = {"request_id": "req-1"}
+    line = _line(formatter, "%s", json.dumps({"event": "delivery", "channel": "slack"}))
+    assert (line["event"], line["channel"], line["request_id"], line["level"]) == (
+        "delivery",
+        "slack",
+        "req-1",
+        "WARNING",
+    )
+    plain = _line(formatter, "hello %s", "world")
+    assert plain["message"] == "hello world"
+    structured = _line(formatter, "x", sgwatch_fields={"event": "batch", "alerts": 2})
+    assert (structured["event"], structured["alerts"]) == ("batch", 2)
+
+
+def test_config_ref_file_and_the_lambda_enrich_default(tmp_path: Path) -> None:
+    clients = AwsClients()
+    said_nothing = tmp_path / "a.yaml"
+    said_nothing.write_text("notify: []\n")
+    said_false = tmp_path / "b.yaml"
+    said_false.write_text("enrich: false\npolicy: policy.yaml\n")
+    env = {"X": "1"}
+    assert load_config_ref(str(said_nothing), env, clients, enrich_default=True).enrich is True
+    settings = load_config_ref(str(said_false), env, clients, enrich_default=True)
+    assert settings.enrich is False
+    assert settings.policy_path == tmp_path / "policy.yaml"
+    assert settings.environ == env
+    assert load_config_ref(None, env, clients, enrich_default=True).enrich is True
+    assert load_config_ref("", env, clients).enrich is False
+    with pytest.raises(ConfigError, match="expected ssm:/parameter-name"):
+        load_config_ref("ssm:", env, clients)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config_ref(str(tmp_path / "missing.yaml"), env, clients)
+
+
+def test_snapshots_give_the_latest_definition_strictly_before(judged: Any) -> None:
+    (j,) = judged("AuthorizeSecurityGroupIngress__items_world_ssh")
+    change = replace(j.change, rule_id="sgr-1")
+    snaps = RuleSnapshots()
+    snaps.remember_change(change)
+    t = change.event_time
+    assert snaps.before("sgr-1", t) is None
+    assert snaps.before("sgr-1", t + timedelta(seconds=1)) == change
+    later = replace(change, peer="10.0.0.0/8")
+    snaps.remember(later, t + timedelta(minutes=5))
+    assert snaps.before("sgr-1", t + timedelta(minutes=1)) == change
+    assert snaps.before("sgr-1", datetime(2030, 1, 1, tzinfo=UTC)) == later
+
+
+def test_own_role_patterns() -> None:
+    patterns = own_role_patterns("arn:aws:sts::111122223333:assumed-role/sgwatch-fn-role/sgwatch-fn")
+    assert patterns == (
+        "arn:aws:sts::111122223333:assumed-role/sgwatch-fn-role/*",
+        "arn:aws:iam::111122223333:role/sgwatch-fn-role",
+        "arn:aws:iam::111122223333:role/*/sgwatch-fn-role",
+    )
+    assert own_role_patterns("arn:aws:iam::1:user/ci") == ("arn:aws:iam::1:user/ci",)
