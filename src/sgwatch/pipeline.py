@@ -7,7 +7,7 @@ this module itself does no I/O.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,10 +44,12 @@ def judge(
     stats: ScanStats | None = None,
     lookup: GroupLookup | None = None,
     today: dt.date | None = None,
+    scope: Callable[[RuleChange], bool] | None = None,
 ) -> Iterator[Judgement | Problem]:
     """Judge every security-group change in the items, once per (event id, rule); problems pass through.
 
-    A record that cannot be understood becomes a Problem naming it; the other records go on.
+    A record that cannot be understood becomes a Problem naming it; the other records go on. Changes for
+    which ``scope`` says False (time window, accounts, regions) are left out before they are counted.
     """
     stats = stats if stats is not None else ScanStats()
     seen: set[tuple[str, str]] = set()
@@ -75,6 +77,8 @@ def judge(
             yield Problem(origin=item.origin, message=str(exc).removeprefix(f"{item.origin}: "), item_id=item.item_id)
             continue
         for change in changes:
+            if scope is not None and not scope(change):
+                continue
             if change.dedup_key in seen:
                 stats.duplicates += 1
                 continue

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from sgwatch.cli.output import log_to_stderr, print_table, warn, write_jsonl
-from sgwatch.model import DeliveryStatus, Judgement, Severity
+from sgwatch.model import DeliveryStatus, Judgement, RuleChange, Severity
 from sgwatch.pipeline import ScanStats, build_alerts, judge
 from sgwatch.policy import load_policy
 from sgwatch.settings import Settings, load_settings
-from sgwatch.sources import Problem, read_paths
+from sgwatch.sources import Problem, SourceItem, read_paths
 
 EXIT_DELIVERY = 1
 EXIT_INPUT = 2
@@ -54,6 +56,59 @@ def record_and_deliver(
     finally:
         if store is not None:
             store.close()
+
+
+def read_inputs(
+    paths: tuple[str, ...],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    accounts: tuple[str, ...],
+    regions: tuple[str, ...],
+) -> Iterator[SourceItem]:
+    """Files, directories and stdin as they are; ``s3://`` URLs listed by the CloudTrail key layout."""
+    for path in paths:
+        if path.startswith("s3://"):
+            from sgwatch.sources.s3 import iter_s3_items  # noqa: PLC0415 - boto3 only for S3
+
+            yield from iter_s3_items(
+                path, since=since, until=until, accounts=accounts, regions=regions, progress=sys.stderr.isatty()
+            )
+        else:
+            yield from read_paths([path])
+
+
+def scope_filter(
+    since: datetime | None, until: datetime | None, accounts: tuple[str, ...], regions: tuple[str, ...]
+) -> Callable[[RuleChange], bool] | None:
+    """The --since/--until/--accounts/--regions filters ([since, until) on the event time), or None."""
+    if since is None and until is None and not accounts and not regions:
+        return None
+
+    def in_scope(change: RuleChange) -> bool:
+        return (
+            (since is None or change.event_time >= since)
+            and (until is None or change.event_time < until)
+            and (not accounts or change.account_id in accounts)
+            and (not regions or change.region in regions)
+        )
+
+    return in_scope
+
+
+def _time_option(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    from sgwatch.audit.query import parse_time  # noqa: PLC0415
+
+    try:
+        return parse_time(value, datetime.now(UTC), option)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"{option}: "), param_hint=option) from None
+
+
+def _list_option(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
 def _summary(stats: ScanStats) -> str:
@@ -101,6 +156,10 @@ def _summary(stats: ScanStats) -> str:
 @click.option(
     "--db", "db_path", type=click.Path(path_type=Path), help="Record every change in this SQLite audit store."
 )
+@click.option("--since", help="Only events at or after this time: ISO 8601 or an age like 7d, 12h.")
+@click.option("--until", help="Only events before this time: ISO 8601 or an age like 7d, 12h.")
+@click.option("--accounts", multiple=True, help="Only these account ids (repeatable or comma-separated).")
+@click.option("--regions", multiple=True, help="Only these regions (repeatable or comma-separated).")
 @click.option("--verbose", "-v", is_flag=True, help="Print structured log lines (deliveries, retries) on stderr.")
 def scan(
     paths: tuple[str, ...],
@@ -111,9 +170,13 @@ def scan(
     fail_on: str | None,
     notify: bool,
     db_path: Path | None,
+    since: str | None,
+    until: str | None,
+    accounts: tuple[str, ...],
+    regions: tuple[str, ...],
     verbose: bool,
 ) -> None:
-    """Scan CloudTrail files, directories, envelopes or stdin (-) for security-group changes.
+    """Scan CloudTrail files, directories, envelopes, stdin (-) or S3 archives (s3://bucket/prefix).
 
     Reads bare records, CloudTrail log files (plain or .gz), EventBridge, SNS, SQS and CloudWatch Logs
     events, and JSON lines of any of them. Exit codes: 0 ok, 1 a delivery failed, 2 bad input (after
@@ -132,7 +195,10 @@ def scan(
     shown: list[Judgement] = []
     judged: list[Judgement] = []
     worst = Severity.INFO
-    for result in judge(read_paths(paths), policy, stats=stats):
+    start, end = _time_option(since, "--since"), _time_option(until, "--until")
+    accounts, regions = _list_option(accounts), _list_option(regions)
+    items = read_inputs(paths, since=start, until=end, accounts=accounts, regions=regions)
+    for result in judge(items, policy, stats=stats, scope=scope_filter(start, end, accounts, regions)):
         if isinstance(result, Problem):
             warn(str(result))
             continue
