@@ -1,4 +1,4 @@
-"""docs/audit.md documents every option of `history` and `report`; every option has a help text."""
+"""The README documents every option of `history` and `report`; every option has a help text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sgwatch.cli import COMMANDS, cli
 from sgwatch.cli.audit import history, report
 
-DOC = Path(__file__).parents[3] / "docs" / "audit.md"
+DOC = Path(__file__).parents[3] / "README.md"
 
 
 @pytest.mark.parametrize("command", [history, report], ids=lambda c: c.name)

@@ -263,9 +263,10 @@ def test_webhook_key_decodes_the_part_after_whsec() -> None:
 
 
 def test_the_documented_example_is_valid() -> None:
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "notify.md").read_text(encoding="utf-8")
-    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
-    config = parse_notify(load_settings_text(example, "docs/notify.md", environ={}))
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Alert delivery", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_notify(load_settings_text(example, "README.md", environ={}))
     assert sorted({c.type for c in config.channels}) == sorted(CHANNEL_TYPES)
     assert config.delivery == DeliveryConfig()
 
