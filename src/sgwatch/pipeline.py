@@ -25,6 +25,27 @@ class GroupLookup(Protocol):
     def __call__(self, change: RuleChange) -> GroupInfo | None: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """Which changes a run keeps: [since, until) on the event time, accounts, regions (empty keeps all).
+
+    A plain dataclass, so it pickles to worker processes.
+    """
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def __call__(self, change: RuleChange) -> bool:
+        return (
+            (self.since is None or change.event_time >= self.since)
+            and (self.until is None or change.event_time < self.until)
+            and (not self.accounts or change.account_id in self.accounts)
+            and (not self.regions or change.region in self.regions)
+        )
+
+
 @dataclass(slots=True)
 class ScanStats:
     """Counters for one run, for the summary line and structured logs."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from sgwatch.cli.output import log_to_stderr, print_table, warn, write_jsonl
-from sgwatch.model import DeliveryStatus, Judgement, RuleChange, Severity
-from sgwatch.pipeline import ScanStats, build_alerts, judge
-from sgwatch.policy import load_policy
+from sgwatch.model import DeliveryStatus, Judgement, Severity
+from sgwatch.parallel import judge_paths
+from sgwatch.pipeline import ScanStats, Scope, build_alerts, judge
+from sgwatch.policy import Policy, load_policy
 from sgwatch.settings import Settings, load_settings
-from sgwatch.sources import Problem, SourceItem, read_paths
+from sgwatch.sources import Problem
 
 EXIT_DELIVERY = 1
 EXIT_INPUT = 2
@@ -58,42 +60,31 @@ def record_and_deliver(
             store.close()
 
 
-def read_inputs(
-    paths: tuple[str, ...],
-    *,
-    since: datetime | None,
-    until: datetime | None,
-    accounts: tuple[str, ...],
-    regions: tuple[str, ...],
-) -> Iterator[SourceItem]:
-    """Files, directories and stdin as they are; ``s3://`` URLs listed by the CloudTrail key layout."""
+def judge_inputs(
+    paths: tuple[str, ...], policy: Policy, *, scope: Scope, stats: ScanStats, workers: int
+) -> Iterator[Judgement | Problem]:
+    """Local files on ``workers`` processes; ``s3://`` URLs listed by the CloudTrail key layout, in order."""
+    local: list[str] = []
     for path in paths:
-        if path.startswith("s3://"):
-            from sgwatch.sources.s3 import iter_s3_items  # noqa: PLC0415 - boto3 only for S3
+        if not path.startswith("s3://"):
+            local.append(path)
+            continue
+        if local:
+            yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope)
+            local = []
+        from sgwatch.sources.s3 import iter_s3_items  # noqa: PLC0415 - boto3 only for S3
 
-            yield from iter_s3_items(
-                path, since=since, until=until, accounts=accounts, regions=regions, progress=sys.stderr.isatty()
-            )
-        else:
-            yield from read_paths([path])
-
-
-def scope_filter(
-    since: datetime | None, until: datetime | None, accounts: tuple[str, ...], regions: tuple[str, ...]
-) -> Callable[[RuleChange], bool] | None:
-    """The --since/--until/--accounts/--regions filters ([since, until) on the event time), or None."""
-    if since is None and until is None and not accounts and not regions:
-        return None
-
-    def in_scope(change: RuleChange) -> bool:
-        return (
-            (since is None or change.event_time >= since)
-            and (until is None or change.event_time < until)
-            and (not accounts or change.account_id in accounts)
-            and (not regions or change.region in regions)
+        items = iter_s3_items(
+            path,
+            since=scope.since,
+            until=scope.until,
+            accounts=scope.accounts,
+            regions=scope.regions,
+            progress=sys.stderr.isatty(),
         )
-
-    return in_scope
+        yield from judge(items, policy, stats=stats, scope=scope)
+    if local:
+        yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope)
 
 
 def _time_option(value: str | None, option: str) -> datetime | None:
@@ -160,6 +151,11 @@ def _summary(stats: ScanStats) -> str:
 @click.option("--until", help="Only events before this time: ISO 8601 or an age like 7d, 12h.")
 @click.option("--accounts", multiple=True, help="Only these account ids (repeatable or comma-separated).")
 @click.option("--regions", multiple=True, help="Only these regions (repeatable or comma-separated).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes that judge local files in parallel (default: the number of cores).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Print structured log lines (deliveries, retries) on stderr.")
 def scan(
     paths: tuple[str, ...],
@@ -174,6 +170,7 @@ def scan(
     until: str | None,
     accounts: tuple[str, ...],
     regions: tuple[str, ...],
+    workers: int | None,
     verbose: bool,
 ) -> None:
     """Scan CloudTrail files, directories, envelopes, stdin (-) or S3 archives (s3://bucket/prefix).
@@ -195,10 +192,13 @@ def scan(
     shown: list[Judgement] = []
     judged: list[Judgement] = []
     worst = Severity.INFO
-    start, end = _time_option(since, "--since"), _time_option(until, "--until")
-    accounts, regions = _list_option(accounts), _list_option(regions)
-    items = read_inputs(paths, since=start, until=end, accounts=accounts, regions=regions)
-    for result in judge(items, policy, stats=stats, scope=scope_filter(start, end, accounts, regions)):
+    scope = Scope(
+        since=_time_option(since, "--since"),
+        until=_time_option(until, "--until"),
+        accounts=_list_option(accounts),
+        regions=_list_option(regions),
+    )
+    for result in judge_inputs(paths, policy, scope=scope, stats=stats, workers=workers or os.cpu_count() or 1):
         if isinstance(result, Problem):
             warn(str(result))
             continue

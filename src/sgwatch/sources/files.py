@@ -1,17 +1,26 @@
-"""Read paths (files, directories, ``-`` for stdin) into parsed JSON documents, then unwrap them."""
+"""Read paths (files, directories, ``-`` for stdin) into parsed JSON documents, then unwrap them.
+
+Two ways to read, with the same results: the plain path parses every document with ``json`` and unwraps it;
+the fast path (``fast=True``, the default) hands CloudTrail log files to ``sources.fast``, which only parses
+the records that can be security-group changes, and leaves out (but counts, in ``skipped``) every record that
+cannot be one, whatever its envelope.
+"""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from sgwatch.sources.base import Problem, SourceItem
+from sgwatch.decode import is_sg_candidate
+from sgwatch.sources.base import Problem, RawRecord, SourceItem
 from sgwatch.sources.envelopes import unwrap
+from sgwatch.sources.fast import Skipped, scan_log
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -35,17 +44,33 @@ def walk(paths: Iterable[str]) -> Iterator[str | Path | Problem]:
             yield Problem(origin=name, message="no such file or directory")
 
 
+Gunzip = tuple[Callable[[bytes], bytes], tuple[type[Exception], ...]]
+
+
+@functools.cache
+def _gunzip() -> Gunzip:
+    """The fastest gzip decompressor installed (python-isal, then zlib-ng, then the stdlib) and its errors."""
+    found: Gunzip
+    try:
+        from isal import igzip, igzip_lib  # noqa: PLC0415 - optional accelerator
+
+        found = (igzip.decompress, (cast("type[Exception]", igzip_lib.IsalError),))
+    except ImportError:
+        try:
+            from zlib_ng import gzip_ng, zlib_ng  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+
+            found = (gzip_ng.decompress, (cast("type[Exception]", zlib_ng.error),))
+        except ImportError:
+            found = (gzip.decompress, ())
+    return found
+
+
 def decompress(data: bytes) -> bytes:
-    """Gunzip when the bytes are gzip (by magic, not by name): python-isal when installed, else zlib."""
+    """Gunzip when the bytes are gzip (by magic, not by name): python-isal or zlib-ng when installed, else zlib."""
     if not data.startswith(GZIP_MAGIC):
         return data
-    try:
-        from isal import igzip  # noqa: PLC0415 - optional accelerator
-
-        out: bytes = igzip.decompress(data)  # type: ignore[no-untyped-call]
-        return out
-    except ImportError:
-        return gzip.decompress(data)
+    out: bytes = _gunzip()[0](data)
+    return out
 
 
 def parse_documents(data: bytes, origin: str) -> Iterator[tuple[Any, str] | Problem]:
@@ -55,13 +80,18 @@ def parse_documents(data: bytes, origin: str) -> Iterator[tuple[Any, str] | Prob
         yield Problem(origin=origin, message="empty input")
         return
     try:
-        yield json.loads(stripped), origin
+        doc = json.loads(stripped)
+    except UnicodeDecodeError as exc:
+        yield Problem(origin=origin, message=f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         return
     except json.JSONDecodeError as exc:
         if stripped.count(b"\n") == 0:
             yield Problem(origin=origin, message=f"invalid JSON: {exc}")
             return
         whole_error = exc
+    else:
+        yield doc, origin
+        return
     parsed_any = False
     problems: list[Problem] = []
     for number, line in enumerate(stripped.split(b"\n"), start=1):
@@ -69,7 +99,7 @@ def parse_documents(data: bytes, origin: str) -> Iterator[tuple[Any, str] | Prob
             continue
         try:
             doc = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(origin=f"{origin}:{number}", message=f"invalid JSON line: {exc}"))
             continue
         parsed_any = True
@@ -87,20 +117,7 @@ def read_bytes(source: str | Path, stdin: BinaryIO | None = None) -> bytes:
     return Path(source).read_bytes()
 
 
-def read_source(source: str | Path, stdin: BinaryIO | None = None) -> Iterator[SourceItem]:
-    """Every record (or problem) in one file or stdin, whatever its envelope."""
-    origin = str(source)
-    try:
-        data = decompress(read_bytes(source, stdin))
-    except OSError as exc:
-        message = exc.strerror or str(exc)
-        if isinstance(exc, gzip.BadGzipFile) or "gzip" in str(exc).lower():
-            message = f"corrupt gzip: {exc}"
-        yield Problem(origin=origin, message=f"cannot read: {message}")
-        return
-    except (EOFError, zlib.error) as exc:
-        yield Problem(origin=origin, message=f"truncated or corrupt gzip: {exc or 'unexpected end of data'}")
-        return
+def _unwrap_all(data: bytes, origin: str) -> Iterator[SourceItem]:
     for parsed in parse_documents(data, origin):
         if isinstance(parsed, Problem):
             yield parsed
@@ -109,10 +126,54 @@ def read_source(source: str | Path, stdin: BinaryIO | None = None) -> Iterator[S
             yield from unwrap(doc, where)
 
 
-def read_paths(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[SourceItem]:
-    """Every record (or problem) in all the given paths, in order."""
+def _only_candidates(items: Iterable[SourceItem], skipped: Skipped) -> Iterator[SourceItem]:
+    for item in items:
+        if isinstance(item, RawRecord) and not is_sg_candidate(item.data):
+            skipped.records += 1
+        else:
+            yield item
+
+
+def read_source(
+    source: str | Path, stdin: BinaryIO | None = None, *, fast: bool = True, skipped: Skipped | None = None
+) -> Iterator[SourceItem]:
+    """Every record (or problem) in one file or stdin, whatever its envelope.
+
+    With ``fast`` (the default), records that cannot be security-group changes are left out and counted in
+    ``skipped``; problems, S3 references and every record that can be a change come out exactly as with
+    ``fast=False``, in the same order.
+    """
+    origin = str(source)
+    damaged: tuple[type[Exception], ...] = (EOFError, zlib.error, *_gunzip()[1])
+    try:
+        data = decompress(read_bytes(source, stdin))
+    except OSError as exc:
+        message = exc.strerror or str(exc)
+        if isinstance(exc, gzip.BadGzipFile) or "gzip" in str(exc).lower():
+            message = f"corrupt gzip: {exc}"
+        yield Problem(origin=origin, message=f"cannot read: {message}")
+        return
+    except damaged as exc:
+        yield Problem(origin=origin, message=f"truncated or corrupt gzip: {exc or 'unexpected end of data'}")
+        return
+    if not fast:
+        yield from _unwrap_all(data, origin)
+        return
+    counter = skipped if skipped is not None else Skipped()
+    scan = scan_log(data, origin)
+    if scan is None:
+        yield from _only_candidates(_unwrap_all(data, origin), counter)
+        return
+    counter.records += scan.skipped
+    yield from scan.items
+
+
+def read_paths(
+    paths: Iterable[str], stdin: BinaryIO | None = None, *, fast: bool = True, skipped: Skipped | None = None
+) -> Iterator[SourceItem]:
+    """Every record (or problem) in all the given paths, in order (``fast`` and ``skipped``: see read_source)."""
     for entry in walk(paths):
         if isinstance(entry, Problem):
             yield entry
         else:
-            yield from read_source(entry, stdin)
+            yield from read_source(entry, stdin, fast=fast, skipped=skipped)

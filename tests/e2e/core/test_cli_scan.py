@@ -141,3 +141,13 @@ def test_no_paths_on_a_terminal_is_a_usage_error() -> None:
     # /dev/null is not a terminal: it is read as empty stdin, which is reported as empty input
     assert result.returncode == 2
     assert "empty input" in result.stderr
+
+
+def test_workers_give_the_same_output_in_the_same_order() -> None:
+    paths = [str(FIXTURES / "cloudtrail"), str(FIXTURES / "envelopes"), str(FIXTURES / "cloudtrail")]
+    one = run("scan", *paths, "--format", "jsonl", "--workers", "1")
+    two = run("scan", *paths, "--format", "jsonl", "--workers", "2")
+    assert one.returncode == two.returncode  # 2: an S3 notification among the envelopes is reported
+    assert one.stdout == two.stdout
+    assert one.stderr == two.stderr
+    assert "duplicates skipped" in one.stderr  # the directory given twice

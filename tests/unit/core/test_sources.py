@@ -30,12 +30,21 @@ def summary(items: list[object]) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("path", ENVELOPES, ids=[p.name for p in ENVELOPES])
 def test_envelope_golden(path: Path) -> None:
-    items = list(read_source(path))
+    items = list(read_source(path, fast=False))  # every record, not only the security-group candidates
     assert not [i for i in items if isinstance(i, Problem)]
     rows = summary(items)
     for row in rows:
         row["origin"] = str(row["origin"]).replace(str(FIXTURES), "<fixtures>")
     assert_golden(GOLDEN / "envelopes" / f"{path.name}.json", rows)
+
+
+def test_invalid_utf8_is_a_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes(b'{"Records": [{"eventName": "caf\xe9"}]}')
+    (problem,) = list(read_source(bad, fast=False))
+    assert isinstance(problem, Problem)
+    assert "not UTF-8" in problem.message
+    assert list(read_source(bad)) == [problem]
 
 
 def test_every_envelope_yields_the_record_unchanged() -> None:

@@ -1,0 +1,274 @@
+"""Replay benchmark: the same CloudTrail archive through a naive loop, sgwatch's plain path and its fast path.
+
+    python benchmarks/bench_replay.py /tmp/trail              # an archive made by generate.py
+    python benchmarks/bench_replay.py --records 50000 --files 100
+
+Every method must return the same judgements and problems (asserted). Prints records/s, MB/s of uncompressed
+JSON and the ratio to the naive loop, as the median of ``--runs`` runs, then checks the targets of the
+replay issue: >= 8x the naive loop on one core, >= 1.8x with 2 workers vs 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import gzip
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sgwatch.model import Judgement
+from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
+from sgwatch.parallel import judge_paths
+from sgwatch.pipeline import ScanStats, judge
+from sgwatch.policy import Policy
+from sgwatch.sources import Problem, RawRecord, read_paths
+from sgwatch.sources.fast import available as fast_available
+from sgwatch.sources.files import decompress
+
+TODAY = dt.date(2026, 6, 1)
+TARGET_ONE_CORE = 8.0
+TARGET_TWO_WORKERS = 1.8
+Output = list[Judgement | Problem]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Corpus:
+    root: Path
+    files: tuple[Path, ...]
+    records: int
+    raw_bytes: int
+    gz_bytes: int
+
+
+@dataclass(slots=True)
+class Row:
+    name: str
+    seconds: list[float]
+    output: Output | None = None  # None: a reference line that produces no judgements
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def survey(root: Path) -> Corpus:
+    files = tuple(sorted(p for p in root.rglob("*.json.gz") if p.is_file()))
+    records = raw = gz = 0
+    for path in files:
+        packed = path.read_bytes()
+        data = gzip.decompress(packed)
+        records += len(json.loads(data)["Records"])
+        raw += len(data)
+        gz += len(packed)
+    return Corpus(root=root, files=files, records=records, raw_bytes=raw, gz_bytes=gz)
+
+
+def naive(corpus: Corpus, policy: Policy) -> Output:
+    """What one writes first: gzip.open + json.load, a loop over the records, sgwatch on the matches."""
+
+    def matches() -> Iterator[RawRecord]:
+        for path in corpus.files:
+            with gzip.open(path) as handle:
+                doc = json.load(handle)
+            for index, record in enumerate(doc["Records"]):
+                if record.get("eventSource") == EVENT_SOURCE and record.get("eventName") in SG_EVENT_NAMES:
+                    yield RawRecord(data=record, origin=f"{path}#{index}")
+
+    return list(judge(matches(), policy, today=TODAY))
+
+
+def plain(corpus: Corpus, policy: Policy) -> Output:
+    return list(judge(read_paths([str(corpus.root)], fast=False), policy, today=TODAY))
+
+
+CANDIDATES: dict[int, int] = {}  # workers -> security-group candidates the fast path judged
+
+
+def fast(workers: int) -> Callable[[Corpus, Policy], Output]:
+    def run(corpus: Corpus, policy: Policy) -> Output:
+        stats = ScanStats()
+        out = list(judge_paths([str(corpus.root)], policy, workers=workers, stats=stats, today=TODAY))
+        if stats.records != corpus.records:
+            raise AssertionError(f"fast path counted {stats.records} records, the archive holds {corpus.records}")
+        CANDIDATES[workers] = stats.candidates
+        return out
+
+    return run
+
+
+def decompress_only(corpus: Corpus, policy: Policy) -> None:
+    for path in corpus.files:
+        decompress(path.read_bytes())
+
+
+def floor(corpus: Corpus) -> Callable[[Corpus, Policy], None]:
+    """Decompress everything and judge the candidates (found beforehand): what any exact path must still do."""
+    matches = [
+        RawRecord(data=record, origin=f"{path}#{index}")
+        for path in corpus.files
+        for index, record in enumerate(json.loads(gzip.decompress(path.read_bytes()))["Records"])
+        if record.get("eventSource") == EVENT_SOURCE and record.get("eventName") in SG_EVENT_NAMES
+    ]
+
+    def run(corpus: Corpus, policy: Policy) -> None:
+        decompress_only(corpus, policy)
+        for _ in judge(matches, policy, today=TODAY):
+            pass
+
+    return run
+
+
+def duckdb_scan(corpus: Corpus, policy: Policy) -> int:
+    """DuckDB's read_json on one thread, selecting the security-group candidates (its count is compared)."""
+    import duckdb  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415 - optional
+
+    names = ", ".join(f"'{n}'" for n in SG_EVENT_NAMES)
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    # read_json_objects + json_extract: much faster here than read_json with a typed STRUCT column.
+    query = f"""
+        SELECT count(*) FROM (
+            SELECT unnest(json_extract(json, '$.Records[*]')) AS r
+            FROM read_json_objects('{corpus.root}/**/*.json.gz', format = 'auto', maximum_object_size = 268435456)
+        ) WHERE r->>'$.eventSource' = '{EVENT_SOURCE}' AND r->>'$.eventName' IN ({names})
+    """
+    row = con.execute(query).fetchone()
+    con.close()
+    return int(row[0]) if row else 0
+
+
+def timed(fn: Callable[[Corpus, Policy], object], corpus: Corpus, policy: Policy) -> tuple[float, object]:
+    gc.collect()
+    start = time.perf_counter()
+    out = fn(corpus, policy)
+    return time.perf_counter() - start, out
+
+
+def have_duckdb() -> bool:
+    try:
+        import duckdb  # noqa: F401, PLC0415 - optional
+    except ImportError:
+        return False
+    return True
+
+
+def bench(corpus: Corpus, runs: int, workers: tuple[int, ...]) -> dict[str, object]:
+    policy = Policy()
+    methods: list[tuple[str, Callable[[Corpus, Policy], object]]] = [
+        ("naive gzip+json loop", naive),
+        ("sgwatch plain path", plain),
+    ]
+    methods += [(f"sgwatch fast, {w} worker{'s' if w > 1 else ''}", fast(w)) for w in workers]
+    methods.append(("floor: decompress only", decompress_only))
+    methods.append(("floor: decompress + judge", floor(corpus)))
+    if have_duckdb():
+        methods.append(("duckdb read_json, 1 thread", duckdb_scan))
+    rows = {name: Row(name=name, seconds=[]) for name, _ in methods}
+    extra: dict[str, object] = {"load_before": os.getloadavg()[0]}
+    for path in corpus.files:  # warm the page cache
+        path.read_bytes()
+    for run in range(runs):
+        order = methods if run % 2 == 0 else methods[::-1]  # alternate, so drift hurts no method
+        for name, fn in order:
+            seconds, out = timed(fn, corpus, policy)
+            rows[name].seconds.append(seconds)
+            if isinstance(out, list):
+                if rows[name].output is not None and rows[name].output != out:
+                    raise AssertionError(f"{name}: output differs between runs")
+                rows[name].output = out
+            elif isinstance(out, int):
+                expected = CANDIDATES.get(1, out)
+                if out != expected:
+                    raise AssertionError(f"{name}: found {out} candidates, sgwatch judged {expected}")
+                extra[name] = out
+    reference = rows["naive gzip+json loop"].output
+    for row in rows.values():
+        if row.output is not None and row.output != reference:
+            raise AssertionError(f"{row.name}: output differs from the naive loop")
+    assert reference is not None
+    judgements = [r for r in reference if isinstance(r, Judgement)]
+    return {
+        "rows": list(rows.values()),
+        "judgements": len(judgements),
+        "problems": len(reference) - len(judgements),
+        **extra,
+    }
+
+
+def report(corpus: Corpus, result: dict[str, object], runs: int) -> dict[str, float]:
+    rows: list[Row] = result["rows"]  # type: ignore[assignment]
+    base = next(r for r in rows if r.name.startswith("naive")).median
+    mb = corpus.raw_bytes / 1e6
+    print(
+        f"\narchive: {len(corpus.files)} files, {corpus.records:,} records, {mb:.0f} MB JSON "
+        f"({corpus.raw_bytes / corpus.records:.0f} B/record), {corpus.gz_bytes / 1e6:.0f} MB gzip; "
+        f"{os.cpu_count()} cores; median of {runs} runs; load average before/after: "
+        f"{result['load_before']:.2f}/{os.getloadavg()[0]:.2f}"
+    )
+    print(f"every method returned the same {result['judgements']} judgements and {result['problems']} problems")
+    for name, count in result.items():
+        if isinstance(name, str) and name.startswith("duckdb"):
+            print(f"duckdb found the same {count} security-group candidate records")
+    print(f"\n{'method':32s} {'seconds':>8s} {'records/s':>11s} {'MB/s':>7s} {'vs naive':>9s}")
+    ratios: dict[str, float] = {}
+    for row in rows:
+        ratio = base / row.median
+        ratios[row.name] = ratio
+        print(
+            f"{row.name:32s} {row.median:8.2f} {corpus.records / row.median:11,.0f} "
+            f"{mb / row.median:7.1f} {ratio:8.1f}x"
+        )
+    return ratios
+
+
+def targets(ratios: dict[str, float]) -> list[str]:
+    lines = []
+    one = ratios.get("sgwatch fast, 1 worker")
+    two = ratios.get("sgwatch fast, 2 workers")
+    if one is not None:
+        verdict = "met" if one >= TARGET_ONE_CORE else "NOT MET"
+        lines.append(f"fast path, one core: {one:.1f}x the naive loop (target >= {TARGET_ONE_CORE:.0f}x): {verdict}")
+    if one is not None and two is not None:
+        scale = two / one
+        verdict = "met" if scale >= TARGET_TWO_WORKERS else "NOT MET"
+        lines.append(f"2 workers vs 1: {scale:.2f}x (target >= {TARGET_TWO_WORKERS}x): {verdict}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("archive", nargs="?", type=Path, help="directory of .json.gz CloudTrail files")
+    parser.add_argument("--records", type=int, default=50_000, help="records to generate when no archive is given")
+    parser.add_argument("--files", type=int, default=100, help="files to generate when no archive is given")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per method (median reported)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="fast-path worker counts")
+    args = parser.parse_args(argv)
+    if not fast_available():
+        print("note: msgspec is not installed, so the fast path falls back to the plain path")
+    with tempfile.TemporaryDirectory(prefix="sgwatch-bench-") as tmp:
+        root = args.archive
+        if root is None:
+            from generate import generate  # noqa: PLC0415
+
+            root = Path(tmp)
+            generate(root, records=args.records, files=args.files)
+        corpus = survey(root)
+        result = bench(corpus, args.runs, tuple(args.workers))
+        ratios = report(corpus, result, args.runs)
+    for line in targets(ratios):
+        print(line)
+    return ratios
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Judge many files on several cores: ordered, deduplicated, streaming output.
+
+Each worker process reads and judges whole files (the fast source path, then decode, normalize and policy);
+the parent yields their results in input order, drops changes already seen in an earlier file (the same
+``RuleChange.dedup_key`` rule as ``pipeline.judge``) and merges the counters, so the output and the stats are
+those of one ``pipeline.judge`` over all the files. Files travel in batches of about ``BATCH_BYTES`` and at most
+``2 * workers`` batches are in flight, so memory stays flat however large the archive. ``workers=1`` runs in
+this process, without a pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sgwatch.model import Judgement
+from sgwatch.pipeline import ScanStats, Scope, judge
+from sgwatch.policy import Policy
+from sgwatch.sources import Problem
+from sgwatch.sources.fast import Skipped
+from sgwatch.sources.files import read_paths, read_source, walk
+
+Result = Judgement | Problem
+BATCH_BYTES = 1 << 20  # stored bytes per worker task: a few files, so round trips cost little
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileResult:
+    """One file judged on its own (deduplicated within the file), with its counters."""
+
+    results: tuple[Result, ...]
+    stats: ScanStats
+
+
+# Set once per worker process by _init_worker: the policy and date every file is judged with.
+_worker_policy: Policy | None = None
+_worker_today: dt.date | None = None
+_worker_scope: Scope | None = None
+
+
+def _init_worker(policy: Policy, today: dt.date | None, scope: Scope | None) -> None:
+    global _worker_policy, _worker_today, _worker_scope
+    _worker_policy, _worker_today, _worker_scope = policy, today, scope
+
+
+def judge_file(path: str, policy: Policy, today: dt.date | None = None, scope: Scope | None = None) -> FileResult:
+    """Read (fast path) and judge one file; records skipped unparsed still count in ``stats.records``."""
+    stats = ScanStats()
+    skipped = Skipped()
+    results = tuple(judge(read_source(path, skipped=skipped), policy, stats=stats, today=today, scope=scope))
+    stats.records += skipped.records
+    return FileResult(results=results, stats=stats)
+
+
+def _judge_in_worker(paths: tuple[str, ...]) -> tuple[FileResult, ...]:
+    if _worker_policy is None:
+        raise RuntimeError("worker process was not initialised with a policy")
+    return tuple(judge_file(path, _worker_policy, _worker_today, _worker_scope) for path in paths)
+
+
+def _batches(entries: Iterator[str | Path | Problem], batch_bytes: int) -> Iterator[tuple[str, ...] | str | Problem]:
+    """Consecutive files grouped up to ``batch_bytes`` (fewer round trips); problems and ``-`` on their own."""
+    batch: list[str] = []
+    size = 0
+    for entry in entries:
+        if isinstance(entry, Problem) or entry == "-":
+            if batch:
+                yield tuple(batch)
+                batch, size = [], 0
+            yield entry if isinstance(entry, Problem) else "-"
+            continue
+        batch.append(str(entry))
+        size += Path(entry).stat().st_size
+        if size >= batch_bytes:
+            yield tuple(batch)
+            batch, size = [], 0
+    if batch:
+        yield tuple(batch)
+
+
+def merge_stats(total: ScanStats, part: ScanStats) -> None:
+    """Add one file's counters to the run's."""
+    total.records += part.records
+    total.candidates += part.candidates
+    total.changes += part.changes
+    total.duplicates += part.duplicates
+    total.problems += part.problems
+    for severity, count in part.by_severity.items():
+        total.by_severity[severity] = total.by_severity.get(severity, 0) + count
+
+
+def _in_process(
+    paths: Sequence[str], policy: Policy, stats: ScanStats, today: dt.date | None, scope: Scope | None
+) -> Iterator[Result]:
+    skipped = Skipped()
+    try:
+        yield from judge(read_paths(paths, skipped=skipped), policy, stats=stats, today=today, scope=scope)
+    finally:
+        stats.records += skipped.records
+
+
+def _dedup(part: FileResult, seen: set[tuple[str, str]], stats: ScanStats) -> Iterator[Result]:
+    """Yield one file's results, dropping changes an earlier file already produced (and fixing the counters)."""
+    merge_stats(stats, part.stats)
+    for result in part.results:
+        if isinstance(result, Judgement):
+            key = result.change.dedup_key
+            if key in seen:
+                stats.duplicates += 1
+                stats.changes -= 1
+                severity = str(result.severity)
+                stats.by_severity[severity] -= 1
+                if not stats.by_severity[severity]:
+                    del stats.by_severity[severity]
+                continue
+            seen.add(key)
+        yield result
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """fork when this process is single-threaded (workers start at once); else the platform's safe default."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def judge_paths(
+    paths: Sequence[str],
+    policy: Policy,
+    *,
+    workers: int,
+    stats: ScanStats,
+    today: dt.date | None = None,
+    scope: Scope | None = None,
+    batch_bytes: int = BATCH_BYTES,
+) -> Iterator[Judgement | Problem]:
+    """Judge every security-group change in the paths (files, directories, ``-``) on ``workers`` processes.
+
+    Same results, same order and same final ``stats`` as ``pipeline.judge(read_paths(paths), ...)`` with every
+    record counted; stdin (``-``) is read in this process. Files go to the workers in batches of about
+    ``batch_bytes`` (as stored), at most ``2 * workers`` batches at a time.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers == 1:
+        yield from _in_process(paths, policy, stats, today, scope)
+        return
+    seen: set[tuple[str, str]] = set()
+    pending: deque[Future[tuple[FileResult, ...]] | str | Problem] = deque()
+    context = _context()
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(policy, today, scope)
+    ) as pool:
+        entries = _batches(walk(paths), batch_bytes)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * workers:
+                entry = next(entries, None)
+                if entry is None:
+                    exhausted = True
+                elif isinstance(entry, tuple):
+                    pending.append(pool.submit(_judge_in_worker, entry))
+                else:
+                    pending.append(entry)  # a problem, or stdin: handled here, in order, when its turn comes
+            if not pending:
+                break
+            head = pending.popleft()
+            if isinstance(head, Problem):
+                stats.problems += 1
+                yield head
+            elif isinstance(head, str):
+                yield from _dedup(judge_file(head, policy, today, scope), seen, stats)
+            else:
+                for part in head.result():
+                    yield from _dedup(part, seen, stats)

@@ -1,0 +1,61 @@
+"""Real worker processes: output, order, deduplication across files and counters equal the one-process run."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sgwatch.model import Judgement
+from sgwatch.parallel import judge_paths
+from sgwatch.pipeline import ScanStats
+from sgwatch.policy import Policy
+from sgwatch.sources import Problem
+
+from .conftest import TODAY, fixture, plain_run
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(("workers", "batch_bytes"), [(2, 1), (2, 1 << 20), (3, 300)])
+def test_workers_equal_one_process(archive: Path, workers: int, batch_bytes: int) -> None:
+    paths = [str(archive / "AWSLogs" / "2"), str(archive / "missing.json"), str(archive)]
+    expected, expected_stats = plain_run(paths)
+    one = ScanStats()
+    in_process = list(judge_paths(paths, Policy(), workers=1, stats=one, today=TODAY))
+    many = ScanStats()
+    parallel = list(judge_paths(paths, Policy(), workers=workers, stats=many, today=TODAY, batch_bytes=batch_bytes))
+    assert in_process == expected
+    assert one == expected_stats
+    assert parallel == expected
+    assert many == expected_stats
+    assert expected_stats.duplicates > 20  # the second directory pass and the repeats in later files
+    assert [p.origin for p in parallel if isinstance(p, Problem)] == [
+        p.origin for p in expected if isinstance(p, Problem)
+    ]
+    keys = [j.change.dedup_key for j in parallel if isinstance(j, Judgement)]
+    assert len(keys) == len(set(keys))
+
+
+def test_stdin_keeps_its_place(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = json.dumps({"Records": [fixture("CreateSecurityGroup__vpc")]}).encode()
+    paths = [str(archive / "AWSLogs" / "0"), "-", str(archive / "AWSLogs" / "1")]
+    expected, expected_stats = plain_run(paths, stdin=data)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    stats = ScanStats()
+    out = list(judge_paths(paths, Policy(), workers=2, stats=stats, today=TODAY))
+    assert out == expected
+    assert stats == expected_stats
+    assert any(isinstance(j, Judgement) and j.change.origin == "-#0" for j in out)
+
+
+def test_stopping_early_shuts_the_pool_down(archive: Path) -> None:
+    stats = ScanStats()
+    results = judge_paths([str(archive)], Policy(), workers=2, stats=stats, today=TODAY, batch_bytes=1)
+    first = next(results)
+    results.close()
+    assert isinstance(first, Judgement | Problem)
+    assert stats.records < 100
