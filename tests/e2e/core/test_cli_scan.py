@@ -33,7 +33,30 @@ def test_jsonl_has_the_documented_keys() -> None:
     result = run("scan", str(FIXTURES / "cloudtrail"), "--format", "jsonl")
     assert result.returncode == 0, result.stderr
     out = rows(result.stdout)
-    required = ["event_id", "event_name", "event_time", "account_id", "region", "actor", "actor_type", "source_ip", "user_agent", "outcome", "error_code", "group_id", "direction", "action", "protocol", "from_port", "to_port", "peer", "rule_id", "description", "severity", "findings"]
+    required = [
+        "event_id",
+        "event_name",
+        "event_time",
+        "account_id",
+        "region",
+        "actor",
+        "actor_type",
+        "source_ip",
+        "user_agent",
+        "outcome",
+        "error_code",
+        "group_id",
+        "direction",
+        "action",
+        "protocol",
+        "from_port",
+        "to_port",
+        "peer",
+        "rule_id",
+        "description",
+        "severity",
+        "findings",
+    ]
     assert out
     assert all(set(required) <= set(row) for row in out)
     assert "security-group changes" in result.stderr

@@ -137,7 +137,9 @@ def test_starttls_auth_and_both_bodies(
     assert envelope.mail_from == "sgwatch@example.com"
     assert envelope.rcpt_tos == ["secops@example.com", "oncall@example.com"]
     message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-    assert message["Subject"].startswith("[sgwatch] CRITICAL: Admin or database port open to the world on sg-0abc1234def567890")
+    assert message["Subject"].startswith(
+        "[sgwatch] CRITICAL: Admin or database port open to the world on sg-0abc1234def567890"
+    )
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]

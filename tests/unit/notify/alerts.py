@@ -66,9 +66,16 @@ def finding(finding_id: str, severity: Severity, title: str, reason: str) -> Fin
     return Finding(finding_id=finding_id, title=title, severity=severity, reason=reason)
 
 
-SSH_WORLD = finding("WORLD_ADMIN_PORT_INGRESS", Severity.CRITICAL, "Admin or database port open to the world", "tcp/22 from 0.0.0.0/0")
+SSH_WORLD = finding(
+    "WORLD_ADMIN_PORT_INGRESS", Severity.CRITICAL, "Admin or database port open to the world", "tcp/22 from 0.0.0.0/0"
+)
 RDP_WORLD = finding("WORLD_INGRESS", Severity.HIGH, "Port open to the world", "tcp/3389 from ::/0")
-WIDE_RANGE = finding("PUBLIC_HOST_ADMIN_PORT_INGRESS", Severity.LOW, "Admin or database port open to a narrow public range", "tcp/22 from 198.51.100.7/32")
+WIDE_RANGE = finding(
+    "PUBLIC_HOST_ADMIN_PORT_INGRESS",
+    Severity.LOW,
+    "Admin or database port open to a narrow public range",
+    "tcp/22 from 198.51.100.7/32",
+)
 
 
 def judgement(c: RuleChange, *findings: Finding, **over: Any) -> Judgement:
