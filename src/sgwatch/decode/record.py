@@ -15,7 +15,7 @@ from typing import Any
 from sgwatch.errors import DecodeError
 from sgwatch.model import Actor, CloudTrailRecord
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
-from sgwatch.normalize.values import type_name
+from sgwatch.normalize.values import flag, type_name
 
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 
@@ -53,14 +53,6 @@ def _opt_mapping(data: Mapping[str, Any], key: str, ctx: _Ctx) -> Mapping[str, A
     if value is None or isinstance(value, Mapping):
         return value
     raise ctx.error(f"$.{key}", f"expected an object or null, got {type_name(value)}")
-
-
-def _opt_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
 
 
 def parse_time(text: str) -> datetime:
@@ -113,7 +105,7 @@ def decode_actor(raw: Any, ctx: _Ctx) -> Actor:
         session_issuer_arn=issuer.get("arn") if isinstance(issuer.get("arn"), str) else None,
         invoked_by=ident.get("invokedby"),
         access_key_id=ident.get("accesskeyid"),
-        mfa_authenticated=_opt_bool(attributes.get("mfaauthenticated")),
+        mfa_authenticated=flag(attributes.get("mfaauthenticated")),
     )
 
 
@@ -149,7 +141,7 @@ def decode_record(data: Mapping[str, Any], origin: str) -> CloudTrailRecord:
         event_time=event_time,
         event_version=_opt_str(data, "eventVersion", ctx),
         event_type=_opt_str(data, "eventType", ctx),
-        read_only=_opt_bool(read_only),
+        read_only=flag(read_only),
         account_id=_opt_str(data, "recipientAccountId", ctx) or actor.account_id,
         region=_opt_str(data, "awsRegion", ctx),
         actor=actor,
