@@ -86,5 +86,5 @@ def write_table(
     for row in _table_rows(judgements, before, state):
         table.add_row(*row[:1], f"[{styles[row[1]]}]{row[1]}[/]", *row[2:])
         count += 1
-    Console(file=stream, soft_wrap=False).print(table)
+    Console(file=stream, soft_wrap=False, width=None if stream.isatty() else 200).print(table)
     return count
