@@ -3,19 +3,18 @@
 One function for every delivery path: an EventBridge event, SNS, SQS (partial batch failures reported as
 ``batchItemFailures``), a CloudWatch Logs subscription, and S3 object-created notifications for CloudTrail
 log files. Settings come from ``SGWATCH_CONFIG`` (a YAML path, or ``ssm:/name``) and are cached, with the
-policy and AWS clients, across warm invocations. Importing this module imports no boto3.
+policy and AWS clients, across warm invocations. Importing this module imports no boto3, and nothing
+but what its definitions need: the runtime (logging, YAML, the policy, the channels) is imported by the first
+invocation, so the cold start pays once, for what the event needs.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sgwatch.errors import DeliveryError, RemediationError
-from sgwatch.runtime.logs import configure_logging, log_event
-from sgwatch.sources.envelopes import unwrap
 
 if TYPE_CHECKING:
     from sgwatch.runtime.app import App
@@ -36,9 +35,12 @@ def get_app(environ: Mapping[str, str]) -> App:
     key = _cache_key(environ)
     app = _cache.get(key)
     if app is None:
+        import logging  # noqa: PLC0415 - this module imports only what its definitions need (cold start)
+
         from sgwatch.runtime.app import build_app  # noqa: PLC0415
         from sgwatch.runtime.clients import AwsClients  # noqa: PLC0415
         from sgwatch.runtime.config_ref import load_config_ref  # noqa: PLC0415
+        from sgwatch.runtime.logs import log_event  # noqa: PLC0415
 
         clients = AwsClients(default_region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
         settings = load_config_ref(environ.get(CONFIG_ENV), environ, clients, enrich_default=True)
@@ -76,6 +78,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     """Process one invocation. SQS: return ``batchItemFailures`` naming only the messages whose records
     failed (unreadable, or a delivery/remediation failure). Other sources: raise when a delivery or a
     remediation failed, so Lambda retries the event; the sent ledger keeps channels from repeating."""
+    from sgwatch.runtime.logs import configure_logging  # noqa: PLC0415
+    from sgwatch.sources.envelopes import unwrap  # noqa: PLC0415
+
     environ = dict(os.environ)  # the edge: the only place that reads the environment
     formatter = configure_logging(environ.get(LOG_LEVEL_ENV, "INFO").upper())
     request_id = getattr(context, "aws_request_id", None)

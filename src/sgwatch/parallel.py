@@ -5,16 +5,18 @@ the parent yields their results in input order, drops changes already seen in an
 ``RuleChange.dedup_key`` rule as ``pipeline.judge``) and merges the counters, so the output and the stats are
 those of one ``pipeline.judge`` over all the files. Files travel in batches of about ``BATCH_BYTES`` and at most
 ``2 * workers`` batches are in flight, so memory stays flat however large the archive. ``workers=1`` runs in
-this process, without a pool.
+this process, without a pool, and so does an input that makes a single batch: one batch keeps one worker busy
+while the others wait, so starting them would only add their start-up time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 from sgwatch.model import Judgement
 from sgwatch.pipeline import ScanStats, Scope, judge
 from sgwatch.policy import Policy
-from sgwatch.sources import Problem
+from sgwatch.sources import Problem, SourceItem
 from sgwatch.sources.fast import Skipped
 from sgwatch.sources.files import read_paths, read_source, walk
 
@@ -105,6 +107,30 @@ def _in_process(
         stats.records += skipped.records
 
 
+def _read_entries(entries: Iterable[tuple[str, ...] | str | Problem], skipped: Skipped) -> Iterator[SourceItem]:
+    """What ``read_paths`` yields, over entries already walked and batched."""
+    for entry in entries:
+        if isinstance(entry, Problem):
+            yield entry
+        else:
+            for path in (entry,) if isinstance(entry, str) else entry:
+                yield from read_source(path, skipped=skipped)
+
+
+def _one_batch_in_process(
+    entries: Sequence[tuple[str, ...] | str | Problem],
+    policy: Policy,
+    stats: ScanStats,
+    today: dt.date | None,
+    scope: Scope | None,
+) -> Iterator[Result]:
+    skipped = Skipped()
+    try:
+        yield from judge(_read_entries(entries, skipped), policy, stats=stats, today=today, scope=scope)
+    finally:
+        stats.records += skipped.records
+
+
 def _dedup(part: FileResult, seen: set[tuple[str, str]], stats: ScanStats) -> Iterator[Result]:
     """Yield one file's results, dropping changes an earlier file already produced (and fixing the counters)."""
     merge_stats(stats, part.stats)
@@ -152,13 +178,24 @@ def judge_paths(
     if workers == 1:
         yield from _in_process(paths, policy, stats, today, scope)
         return
+    batched = _batches(walk(paths), batch_bytes)
+    ahead: list[tuple[str, ...] | str | Problem] = []
+    file_batches = 0
+    for early in batched:  # look ahead until a second batch of files shows that workers can share the work
+        ahead.append(early)
+        file_batches += isinstance(early, tuple)
+        if file_batches > 1:
+            break
+    else:
+        yield from _one_batch_in_process(ahead, policy, stats, today, scope)
+        return
     seen: set[tuple[str, str]] = set()
     pending: deque[Future[tuple[FileResult, ...]] | str | Problem] = deque()
     context = _context()
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(policy, today, scope)
     ) as pool:
-        entries = _batches(walk(paths), batch_bytes)
+        entries = itertools.chain(ahead, batched)
         exhausted = False
         while True:
             while not exhausted and len(pending) < 2 * workers:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-
-import yaml
 
 from sgwatch.errors import PolicyError
 from sgwatch.model import Severity
@@ -23,7 +20,17 @@ class CatalogEntry:
 @cache
 def load_catalog() -> dict[str, CatalogEntry]:
     """Every finding sgwatch can raise, by id (read once, on first use)."""
-    text = resources.files("sgwatch").joinpath("data/findings.yaml").read_text(encoding="utf-8")
+    # Imported here, not at the top: the YAML parser costs ~30 ms and importlib.resources ~20 ms to import
+    # (tempfile, shutil, zipfile, ...), paid by every Lambda cold start. pkgutil.get_data reads package data
+    # through the package's loader too (zip imports included) for ~2 ms.
+    import pkgutil  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    data = pkgutil.get_data("sgwatch", "data/findings.yaml")
+    if data is None:  # a loader that cannot read package data
+        raise PolicyError("sgwatch package data 'data/findings.yaml' cannot be read: reinstall sgwatch")
+    text = data.decode("utf-8")
     raw = yaml.safe_load(text)
     catalog: dict[str, CatalogEntry] = {}
     for finding_id, entry in raw.items():

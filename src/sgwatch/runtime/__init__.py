@@ -1,9 +1,42 @@
 """The runtime shared by the Lambda handler and ``sgwatch watch``: one ``App`` per process, one
-``process_batch`` per batch of source items (judge -> enrich -> remediate -> notify -> audit)."""
+``process_batch`` per batch of source items (judge -> enrich -> remediate -> notify -> audit).
 
-from sgwatch.runtime.app import App, build_app
-from sgwatch.runtime.batch import BatchResult, process_batch
-from sgwatch.runtime.clients import AwsClients
-from sgwatch.runtime.logs import configure_logging, log_event
+The names below are loaded on first access, so importing one submodule (``sgwatch.runtime.logs``) does not
+import the others: the Lambda cold start pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sgwatch.runtime.app import App, build_app
+    from sgwatch.runtime.batch import BatchResult, process_batch
+    from sgwatch.runtime.clients import AwsClients
+    from sgwatch.runtime.logs import configure_logging, log_event
 
 __all__ = ["App", "AwsClients", "BatchResult", "build_app", "configure_logging", "log_event", "process_batch"]
+
+_HOMES = {
+    "App": "app",
+    "build_app": "app",
+    "BatchResult": "batch",
+    "process_batch": "batch",
+    "AwsClients": "clients",
+    "configure_logging": "logs",
+    "log_event": "logs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -59,3 +60,31 @@ def test_stopping_early_shuts_the_pool_down(archive: Path) -> None:
     results.close()
     assert isinstance(first, Judgement | Problem)
     assert stats.records < 100
+
+
+def _children_while_running(paths: list[str], batch_bytes: int) -> tuple[int, list[Judgement | Problem], ScanStats]:
+    """How many worker processes are alive once the first result is out, the results and the counters."""
+    stats = ScanStats()
+    results = judge_paths(paths, Policy(), workers=2, stats=stats, today=TODAY, batch_bytes=batch_bytes)
+    out = [next(results)]
+    alive = len(multiprocessing.active_children())
+    out.extend(results)
+    return alive, out, stats
+
+
+def test_an_input_of_one_batch_is_judged_without_starting_workers(archive: Path) -> None:
+    paths = [str(archive / "missing.json"), str(archive / "AWSLogs" / "0"), str(archive)]
+    expected, expected_stats = plain_run(paths)
+    alive, out, stats = _children_while_running(paths, batch_bytes=1 << 30)
+    assert alive == 0
+    assert out == expected
+    assert stats == expected_stats
+
+
+def test_an_input_of_two_batches_starts_the_workers(archive: Path) -> None:
+    paths = [str(archive / "AWSLogs" / "0"), str(archive / "AWSLogs" / "1")]
+    expected, expected_stats = plain_run(paths)
+    alive, out, stats = _children_while_running(paths, batch_bytes=1)
+    assert alive == 2
+    assert out == expected
+    assert stats == expected_stats
