@@ -3,7 +3,8 @@
 One function for every delivery path: an EventBridge event, SNS, SQS (partial batch failures reported as
 ``batchItemFailures``), a CloudWatch Logs subscription, and S3 object-created notifications for CloudTrail
 log files. Settings come from ``SGWATCH_CONFIG`` (a YAML path, or ``ssm:/name``) and are cached, with the
-policy and AWS clients, across warm invocations. Importing this module imports no boto3, and nothing
+policy and AWS clients, across warm invocations. ``SGWATCH_LEDGER_TABLE`` names the DynamoDB sent ledger when
+the config sets no ``audit: {ledger_table: ...}``. Importing this module imports no boto3, and nothing
 but what its definitions need: the runtime (logging, YAML, the policy, the channels) is imported by the first
 invocation, so the cold start pays once, for what the event needs.
 """
@@ -21,12 +22,13 @@ if TYPE_CHECKING:
 
 CONFIG_ENV = "SGWATCH_CONFIG"
 LOG_LEVEL_ENV = "SGWATCH_LOG_LEVEL"
+LEDGER_TABLE_ENV = "SGWATCH_LEDGER_TABLE"
 ORIGIN = "lambda"
 _cache: dict[tuple[str, ...], App] = {}
 
 
 def _cache_key(environ: Mapping[str, str]) -> tuple[str, ...]:
-    names = (CONFIG_ENV, "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME")
+    names = (CONFIG_ENV, LEDGER_TABLE_ENV, "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME")
     return tuple(environ.get(name, "") for name in names)
 
 
@@ -36,6 +38,7 @@ def get_app(environ: Mapping[str, str]) -> App:
     app = _cache.get(key)
     if app is None:
         import logging  # noqa: PLC0415 - this module imports only what its definitions need (cold start)
+        from dataclasses import replace  # noqa: PLC0415
 
         from sgwatch.runtime.app import build_app  # noqa: PLC0415
         from sgwatch.runtime.clients import AwsClients  # noqa: PLC0415
@@ -44,6 +47,9 @@ def get_app(environ: Mapping[str, str]) -> App:
 
         clients = AwsClients(default_region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
         settings = load_config_ref(environ.get(CONFIG_ENV), environ, clients, enrich_default=True)
+        table = environ.get(LEDGER_TABLE_ENV, "").strip()
+        if table and not settings.ledger_table:  # the config's own table wins over the stack's
+            settings = replace(settings, ledger_table=table)
         function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
         app = build_app(settings, clients=clients, own_session_names=(function,) if function else ())
         log_event(
@@ -51,6 +57,7 @@ def get_app(environ: Mapping[str, str]) -> App:
             "cold_start",
             config=settings.source,
             enrich=app.enricher is not None,
+            ledger_table=app.settings.ledger_table,
             remediate=app.remediation.enabled,
             dry_run=app.remediation.dry_run if app.remediation.enabled else None,
         )

@@ -7,12 +7,13 @@ The config file is YAML with these top-level sections, each validated by the sta
     delivery: {...}              # sgwatch.notify.config (retries, rate limits, burst guard)
     enrich: true
     remediate: {...}             # sgwatch.remediate.config
-    audit: {db: path}
+    audit: {db: path, ledger_table: name}   # SQLite audit trail; DynamoDB sent ledger (Lambda)
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from sgwatch.errors import ConfigError
 from sgwatch.yamlsrc import Node, check_keys, load_yaml, load_yaml_text
 
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 TOP_LEVEL_KEYS = ("policy", "notify", "delivery", "enrich", "remediate", "audit")
 
 
@@ -43,6 +45,7 @@ class Settings:
     enrich: bool | None = None  # None: the config does not say; each entry point has its default
     remediate: Node | None = None
     db_path: Path | None = None
+    ledger_table: str | None = None  # DynamoDB table of the sent ledger (exactly once across Lambda containers)
     environ: Mapping[str, str] = field(default_factory=dict)  # for env:NAME secrets
 
 
@@ -70,13 +73,16 @@ def parse_settings(doc: Any, source: str, base_dir: Path | None, environ: Mappin
     if enrich is not None and not isinstance(enrich, bool):
         raise ConfigError(f"{doc.where('enrich')}: enrich: expected true or false, got {enrich!r}")
     db_path = None
+    ledger_table = None
     audit = doc.get("audit")
     if audit is not None:
         if not isinstance(audit, Node):
-            raise ConfigError(f"{doc.where('audit')}: audit: expected a mapping with 'db'")
-        check_keys(audit, ("db",), "audit", ConfigError)
+            raise ConfigError(f"{doc.where('audit')}: audit: expected a mapping with 'db' and/or 'ledger_table'")
+        check_keys(audit, ("db", "ledger_table"), "audit", ConfigError)
         if "db" in audit:
             db_path = path_value(audit["db"], "audit")
+        if "ledger_table" in audit:
+            ledger_table = table_name(audit["ledger_table"], audit.where("ledger_table"))
     return Settings(
         source=source,
         policy_path=path_value(doc["policy"], "policy") if doc.get("policy") else None,
@@ -85,8 +91,19 @@ def parse_settings(doc: Any, source: str, base_dir: Path | None, environ: Mappin
         enrich=enrich,
         remediate=doc.get("remediate"),
         db_path=db_path,
+        ledger_table=ledger_table,
         environ=dict(environ),
     )
+
+
+def table_name(value: Any, where: str) -> str:
+    """A DynamoDB table name (3-255 of ``a-z A-Z 0-9 _ - .``), else ConfigError at ``where``."""
+    if not isinstance(value, str) or not TABLE_NAME.fullmatch(value):
+        raise ConfigError(
+            f"{where}: ledger_table: expected a DynamoDB table name (3-255 characters: letters, digits, '_', '-', '.'),"
+            f" got {value!r}"
+        )
+    return value
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:

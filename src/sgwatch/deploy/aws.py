@@ -126,6 +126,7 @@ OUTPUT_RESOURCES: dict[str, str] = {
     "TopicArn": "AlertTopic",
     "TrailName": "Trail",
     "FunctionLogGroupName": "FunctionLogGroup",
+    "SentLedgerTableName": "SentLedgerTable",
 }
 
 

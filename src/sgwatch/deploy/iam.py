@@ -24,6 +24,8 @@ REMEDIATE_ACTIONS: tuple[str, ...] = (
 )
 QUEUE_ACTIONS: tuple[str, ...] = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 LOG_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+# The sent ledger: read what a channel received, record what it accepted.
+LEDGER_ACTIONS: tuple[str, ...] = ("dynamodb:Query", "dynamodb:BatchWriteItem")
 
 
 def function_role(*, remediation: bool) -> Json:
@@ -33,6 +35,7 @@ def function_role(*, remediation: bool) -> Json:
         statement("ConsumeQueue", list(QUEUE_ACTIONS), get_att("Queue", "Arn")),
         statement("DescribeForEnrichment", list(ENRICH_ACTIONS), "*"),
         statement("PublishAlerts", ["sns:Publish"], ref("AlertTopic")),
+        statement("UseSentLedger", list(LEDGER_ACTIONS), get_att("SentLedgerTable", "Arn")),
         statement(
             "ReadConfig",
             ["ssm:GetParameter"],

@@ -2,7 +2,9 @@
 
 The queue sits between the rule and the function so bursts and outages lose nothing: the function reports
 per-record failures (``ReportBatchItemFailures``), failed records are retried, and what keeps failing ends
-in the dead-letter queue, where an alarm fires. Events EventBridge cannot deliver land there too.
+in the dead-letter queue, where an alarm fires. Events EventBridge cannot deliver land there too. The
+function remembers what each channel already received in a DynamoDB table (the sent ledger), so a record
+delivered twice, to any container, notifies once.
 """
 
 from __future__ import annotations
@@ -142,8 +144,32 @@ def _rule() -> Json:
     }
 
 
+def _ledger_table() -> Json:
+    """The sent ledger: one item per (channel#alert, rule), expired by TTL after 30 days."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Delete",  # a ledger, not a record: losing it risks a repeated alert, never a lost one
+        "UpdateReplacePolicy": "Delete",
+        "Properties": {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "rule_key", "AttributeType": "S"},
+            ],
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "rule_key", "KeyType": "RANGE"},
+            ],
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    }
+
+
 def _function() -> Json:
     return {
+        "SentLedgerTable": _ledger_table(),
         "FunctionLogGroup": {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {"RetentionInDays": ref("LogRetentionDays")},
@@ -174,6 +200,7 @@ def _function() -> Json:
                     "Variables": {
                         "SGWATCH_CONFIG": sub("ssm:${ConfigParameterName}"),
                         "SGWATCH_SNS_TOPIC_ARN": ref("AlertTopic"),
+                        "SGWATCH_LEDGER_TABLE": ref("SentLedgerTable"),
                     }
                 },
                 "LoggingConfig": {"LogGroup": ref("FunctionLogGroup"), "LogFormat": "Text"},
@@ -211,6 +238,9 @@ def pipeline_fragment(*, remediation: bool) -> Fragment:
             "QueueArn": output("ARN of the queue", get_att("Queue", "Arn")),
             "DeadLetterQueueUrl": output("Events that could not be processed", ref("DeadLetterQueue")),
             "RuleName": output("The EventBridge rule", ref("EventRule")),
+            "SentLedgerTableName": output(
+                "The DynamoDB sent ledger (what each channel received)", ref("SentLedgerTable")
+            ),
             "ConfigParameterName": output("The SSM parameter holding the config", ref("ConfigParameter")),
             "EventBusArn": output(
                 "The event bus the rule listens on (member accounts forward here)",

@@ -78,13 +78,19 @@ class App:
 
     @property
     def ledger(self) -> SentLedger:
-        """What was already delivered: the audit store's ledger, else one kept in memory by this process."""
+        """What was already delivered: the audit store's ledger, else the DynamoDB table's
+        (``settings.ledger_table``: shared by every Lambda container), else one kept in memory by this process."""
         if self._ledger is None:
             store = self.store
             if store is not None:
                 from sgwatch.audit.ledger import SqliteSentLedger  # noqa: PLC0415
 
                 self._ledger = SqliteSentLedger(store)
+            elif self.settings.ledger_table:
+                from sgwatch.notify.dynamodb_ledger import DynamoSentLedger  # noqa: PLC0415
+
+                clients = self.clients
+                self._ledger = DynamoSentLedger(self.settings.ledger_table, lambda: clients.client("dynamodb"))
             else:
                 from sgwatch.notify import MemoryLedger  # noqa: PLC0415
 

@@ -77,6 +77,11 @@ def test_deploy_creates_the_pipeline_then_updates_and_deletes_it(
     assert config["Environment"]["Variables"]["SGWATCH_CONFIG"] == "ssm:/sgwatch/config"
     assert config["Environment"]["Variables"]["SGWATCH_SNS_TOPIC_ARN"] == names["TopicArn"]
     assert function["Concurrency"]["ReservedConcurrentExecutions"] == 5
+    dynamodb = boto3.client("dynamodb")
+    ledger = dynamodb.describe_table(TableName=names["SentLedgerTableName"])["Table"]
+    assert config["Environment"]["Variables"]["SGWATCH_LEDGER_TABLE"] == ledger["TableName"]
+    assert {(k["AttributeName"], k["KeyType"]) for k in ledger["KeySchema"]} == {("pk", "HASH"), ("rule_key", "RANGE")}
+    assert ledger["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     mappings = boto3.client("lambda").list_event_source_mappings(FunctionName=names["FunctionName"])
     (mapping,) = mappings["EventSourceMappings"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -103,6 +108,7 @@ def test_deploy_creates_the_pipeline_then_updates_and_deletes_it(
     assert "sns:Publish" in granted
     assert "ec2:DescribeSecurityGroupRules" in granted
     assert "ec2:RevokeSecurityGroupIngress" not in granted
+    assert "dynamodb:BatchWriteItem" in granted
 
     # Same template, same parameters: nothing to do, and that is not an error.
     again = deploy(
@@ -129,6 +135,7 @@ def test_deploy_creates_the_pipeline_then_updates_and_deletes_it(
     assert boto3.client("lambda").list_functions()["Functions"] == []
     assert sqs.list_queues().get("QueueUrls", []) == []
     assert boto3.client("sns").list_topics()["Topics"] == []
+    assert dynamodb.list_tables()["TableNames"] == []
 
 
 def test_delete_through_the_cli(aws: str, small_package: PackageResult, cli: Callable[..., Any]) -> None:

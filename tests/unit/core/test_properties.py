@@ -28,7 +28,7 @@ def test_covered_ports_matches_brute_force(protocol: str, a: int, b: int, wanted
 def test_all_ports_means_every_port_is_covered(a: int, b: int) -> None:
     lo, hi = min(a, b), max(a, b)
     if is_all_ports("tcp", lo, hi):
-        assert covered_ports("tcp", lo, hi, [0, 1, 22, 65535])[1:] == (1, 22, 65535)
+        assert covered_ports("tcp", lo, hi, [1, 22, 65535]) == (1, 22, 65535)
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 32))

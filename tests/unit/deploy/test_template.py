@@ -15,6 +15,7 @@ import yaml
 import sgwatch.deploy
 from sgwatch.deploy.template import TemplateOptions, build_template, render_template
 from sgwatch.errors import DeployError
+from sgwatch.lambda_handler import LEDGER_TABLE_ENV
 from sgwatch.normalize.events import SG_EVENT_NAMES
 
 Variant = tuple[str, TemplateOptions]
@@ -131,6 +132,31 @@ def test_function_role_is_scoped_to_the_stacks_resources() -> None:
     assert by_sid["RevertSecurityGroupChanges"]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*"
     }
+    assert actions(by_sid["UseSentLedger"]) == ["dynamodb:Query", "dynamodb:BatchWriteItem"]
+    assert by_sid["UseSentLedger"]["Resource"] == {"Fn::GetAtt": ["SentLedgerTable", "Arn"]}
+    granted = {a for _, stmt in role_statements(doc) for a in actions(stmt) if a.startswith("dynamodb:")}
+    assert granted == {"dynamodb:Query", "dynamodb:BatchWriteItem"}
+
+
+def test_sent_ledger_table_is_passed_to_the_function() -> None:
+    res = build_template(TemplateOptions())["Resources"]
+    table = res["SentLedgerTable"]
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "rule_key", "KeyType": "RANGE"},
+    ]
+    assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == {
+        ("pk", "S"),
+        ("rule_key", "S"),
+    }
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    variables = res["Function"]["Properties"]["Environment"]["Variables"]
+    assert variables[LEDGER_TABLE_ENV] == {"Ref": "SentLedgerTable"}  # the name the handler reads
 
 
 def test_lambda_function_queue_and_config() -> None:

@@ -1,0 +1,171 @@
+"""The DynamoDB sent ledger against moto: the SentLedger contract, two containers sharing one table, the Lambda
+handler delivering a duplicate event once across containers, and a missing table never costing an alert."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sgwatch.errors import DeliveryError
+from sgwatch.lambda_handler import LEDGER_TABLE_ENV, clear_cache, handler
+from sgwatch.notify.dynamodb_ledger import DynamoSentLedger
+from sgwatch.runtime.clients import AwsClients
+
+SSH_EVENT = "5f1b2c3d-0000-4000-9000-000000000001"  # the record inside every fixture envelope
+AT = datetime(2026, 3, 1, 10, 15, 30, tzinfo=UTC)
+
+
+def create_table(build: Any) -> str:
+    name = f"sgwatch-ledger-{uuid.uuid4().hex[:10]}"
+    build.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "rule_key", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "rule_key", "KeyType": "RANGE"}],
+    )
+    return name
+
+
+def items(build: Any, table: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = build.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+    return sorted(found, key=lambda item: (item["pk"]["S"], item["rule_key"]["S"]))
+
+
+def ledger(table: str) -> DynamoSentLedger:
+    """A ledger with its own clients, as a separate Lambda container would have."""
+    clients = AwsClients()
+    return DynamoSentLedger(table, lambda: clients.client("dynamodb"), now=lambda: AT, retry_delay=0.01)
+
+
+def test_the_sent_ledger_contract(build: Any) -> None:
+    table = create_table(build)
+    sent = ledger(table)
+    assert not sent.already_sent("slack", "evt-1", ("sgr-1",))
+    sent.mark_sent("slack", "evt-1", ("sgr-1",))
+    assert sent.already_sent("slack", "evt-1", ("sgr-1",))
+    assert not sent.already_sent("slack", "evt-1", ("sgr-1", "sgr-2"))  # a superset is not "already sent"
+    assert not sent.already_sent("teams", "evt-1", ("sgr-1",))  # per channel
+    assert not sent.already_sent("slack", "evt-2", ("sgr-1",))  # per alert
+    sent.mark_sent("slack", "evt-1", ("sgr-2", "sgr-2"))
+    assert sent.already_sent("slack", "evt-1", ("sgr-2", "sgr-1"))
+
+    # An empty tuple is never "already sent" and records nothing; the empty rule key is a key like any other.
+    assert not sent.already_sent("slack", "evt-1", ())
+    sent.mark_sent("slack", "evt-3", ())
+    assert not sent.already_sent("slack", "evt-3", ())
+    assert not sent.already_sent("slack", "evt-3", ("",))
+    sent.mark_sent("slack", "evt-3", ("",))
+    assert sent.already_sent("slack", "evt-3", ("",))
+
+    stored = items(build, table)
+    assert [(i["pk"]["S"], i["rule_key"]["S"]) for i in stored] == [
+        ("slack#evt-1", "sgr-1"),
+        ("slack#evt-1", "sgr-2"),
+        ("slack#evt-3", "#"),
+    ]
+    expires = int((AT + timedelta(days=30)).timestamp())
+    assert {(i["sent_at"]["S"], i["expires_at"]["N"]) for i in stored} == {("2026-03-01T10:15:30+00:00", str(expires))}
+
+
+def test_more_keys_than_one_batch_write(build: Any) -> None:
+    table = create_table(build)
+    keys = tuple(f"authorize|sg-1|ingress|tcp|{port}|{port}|0.0.0.0/0|" for port in range(1, 61))
+    sent = ledger(table)
+    sent.mark_sent("webhook", "evt-big", keys)
+    assert len(items(build, table)) == 60
+    assert sent.already_sent("webhook", "evt-big", keys)
+    assert sent.already_sent("webhook", "evt-big", keys[57:])
+    assert not sent.already_sent("webhook", "evt-big", (*keys, "sgr-extra"))
+
+
+def test_two_containers_share_the_table(build: Any) -> None:
+    table = create_table(build)
+    first, second = ledger(table), ledger(table)
+    assert not second.already_sent("pagerduty", "evt-9", ("sgr-a", "sgr-b"))
+    first.mark_sent("pagerduty", "evt-9", ("sgr-a",))
+    assert second.already_sent("pagerduty", "evt-9", ("sgr-a",))
+    assert not second.already_sent("pagerduty", "evt-9", ("sgr-a", "sgr-b"))
+    second.mark_sent("pagerduty", "evt-9", ("sgr-b",))
+    assert first.already_sent("pagerduty", "evt-9", ("sgr-a", "sgr-b"))
+
+
+def test_a_missing_table_is_a_delivery_error_naming_it(build: Any) -> None:
+    gone = ledger(f"sgwatch-missing-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(DeliveryError, match=r"sent ledger table 'sgwatch-missing-\w+': cannot read: .*table exists"):
+        gone.already_sent("slack", "evt-1", ("sgr-1",))
+    with pytest.raises(DeliveryError, match=r"cannot write: .*table exists"):
+        gone.mark_sent("slack", "evt-1", ("sgr-1",))
+
+
+# --- through the Lambda handler: one delivery per (channel, alert, rule) across containers -----------------
+
+
+def cold_invoke(build: Any, event_id: str = SSH_EVENT) -> dict[str, Any]:
+    """Invoke the handler as a new container would (no App kept from before) with the fixture record."""
+    clear_cache()
+    event = build.envelope("eventbridge")
+    assert event["detail"]["eventID"] == event_id
+    return handler(json.loads(json.dumps(event)), None)
+
+
+def test_a_duplicate_event_in_two_containers_is_delivered_once(
+    build: Any, config: Any, lambda_env: Any, receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = create_table(build)
+    lambda_env(config("enrich: false\n"))
+    monkeypatch.setenv(LEDGER_TABLE_ENV, table)
+    assert cold_invoke(build)["alerts"] == 1
+    assert cold_invoke(build)["failures"] == []
+    assert len(receiver.alerts()) == 1
+    assert [i["pk"]["S"] for i in items(build, table)] == [f"webhook#111122223333:{SSH_EVENT}"]
+
+
+def test_without_a_table_each_container_delivers_again(
+    build: Any, config: Any, lambda_env: Any, receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(LEDGER_TABLE_ENV, raising=False)
+    lambda_env(config("enrich: false\n"))
+    cold_invoke(build)
+    cold_invoke(build)
+    assert len(receiver.alerts()) == 2  # the in-memory ledger lasts one container only
+
+
+def test_the_configured_table_wins_over_the_environment(
+    build: Any, config: Any, lambda_env: Any, receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured, stack = create_table(build), create_table(build)
+    lambda_env(config(f"enrich: false\naudit:\n  ledger_table: {configured}\n"))
+    monkeypatch.setenv(LEDGER_TABLE_ENV, stack)
+    cold_invoke(build)
+    cold_invoke(build)
+    assert len(receiver.alerts()) == 1
+    assert len(items(build, configured)) == 1
+    assert items(build, stack) == []
+
+
+def test_a_missing_table_still_delivers_and_logs(
+    build: Any,
+    config: Any,
+    lambda_env: Any,
+    receiver: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = f"sgwatch-missing-{uuid.uuid4().hex[:8]}"
+    lambda_env(config("enrich: false\n"))
+    monkeypatch.setenv(LEDGER_TABLE_ENV, missing)
+    result = cold_invoke(build)
+    assert (result["alerts"], result["failures"]) == (1, [])
+    assert receiver.alert(SSH_EVENT)["severity"] == "critical"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    errors = [line for line in lines if line.get("event") == "ledger_error"]
+    assert len(errors) == 2, errors  # the read before sending, the write after
+    assert all(missing in line["detail"] and line["channel"] == "webhook" for line in errors)
+    assert [line["ledger_table"] for line in lines if line.get("event") == "cold_start"] == [missing]
