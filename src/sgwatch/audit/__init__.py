@@ -6,8 +6,9 @@ does not pull in SQLite.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sgwatch.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sgwatch.audit.ledger import SqliteSentLedger
@@ -16,16 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditStore", "HistoryFilter", "SqliteSentLedger", "default_db_path"]
 
-_EXPORTS = {
-    "AuditStore": "sgwatch.audit.store",
-    "default_db_path": "sgwatch.audit.store",
-    "SqliteSentLedger": "sgwatch.audit.ledger",
-    "HistoryFilter": "sgwatch.audit.query",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sgwatch.audit' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {"AuditStore": "store", "default_db_path": "store", "SqliteSentLedger": "ledger", "HistoryFilter": "query"},
+)

@@ -7,8 +7,9 @@ import the others: the Lambda cold start pays only for what it uses.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sgwatch.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sgwatch.runtime.app import App, build_app
@@ -18,25 +19,15 @@ if TYPE_CHECKING:
 
 __all__ = ["App", "AwsClients", "BatchResult", "build_app", "configure_logging", "log_event", "process_batch"]
 
-_HOMES = {
-    "App": "app",
-    "build_app": "app",
-    "BatchResult": "batch",
-    "process_batch": "batch",
-    "AwsClients": "clients",
-    "configure_logging": "logs",
-    "log_event": "logs",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "App": "app",
+        "build_app": "app",
+        "BatchResult": "batch",
+        "process_batch": "batch",
+        "AwsClients": "clients",
+        "configure_logging": "logs",
+        "log_event": "logs",
+    },
+)

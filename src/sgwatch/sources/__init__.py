@@ -6,9 +6,9 @@ path, which only unwraps envelopes, does not import the file readers.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sgwatch.lazy import lazy_exports
 from sgwatch.sources.base import Problem, RawRecord, S3ObjectRef, SourceItem
 from sgwatch.sources.envelopes import unwrap
 
@@ -17,17 +17,4 @@ if TYPE_CHECKING:
 
 __all__ = ["Problem", "RawRecord", "S3ObjectRef", "SourceItem", "read_paths", "read_source", "unwrap"]
 
-_LAZY = {"read_paths": "files", "read_source": "files"}
-
-
-def __getattr__(name: str) -> Any:
-    home = _LAZY.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, {"read_paths": "files", "read_source": "files"})
