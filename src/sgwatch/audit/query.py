@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sgwatch.audit.state import exposes_world, normalize_peer
 from sgwatch.model import Action, Judgement, RuleChange, Severity
+from sgwatch.policy.network import overlaps, parse_cidr
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([wdhm])\s*$", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -76,15 +77,11 @@ def peer_overlaps(query: str, peer: str | None) -> bool:
     """True when the rule's peer overlaps the queried CIDR (within it or containing it), or equals an id."""
     if not peer:
         return False
-    try:
-        wanted = ipaddress.ip_network(query, strict=False)
-    except ValueError:
+    wanted = parse_cidr(query)
+    if wanted is None:
         return normalize_peer(peer) == normalize_peer(query)
-    try:
-        have = ipaddress.ip_network(peer, strict=False)
-    except ValueError:
-        return False
-    return wanted.version == have.version and wanted.overlaps(have)
+    have = parse_cidr(peer)
+    return have is not None and overlaps(wanted, have)
 
 
 def change_matches(change: RuleChange, filters: HistoryFilter) -> bool:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
+from sgwatch.normalize.values import PROTOCOL_NAMES
+from sgwatch.policy.network import is_world, parse_cidr
 
-_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
+_PROTOCOL_NAMES = {**PROTOCOL_NAMES, "all": "-1"}
 
 Shape = tuple[str, str, int | None, int | None, str]
 
@@ -53,17 +55,9 @@ def rule_shape(change: RuleChange) -> Shape:
 
 
 def is_world_open(peer: str | None) -> bool:
-    """True for a CIDR that means "anyone": public IPv4 with prefix <= 8, public IPv6 with prefix <= 16."""
-    if not peer:
-        return False
-    try:
-        network = ipaddress.ip_network(peer, strict=False)
-    except ValueError:
-        return False
-    if network.is_private:
-        return False
-    limit = 8 if network.version == 4 else 16
-    return network.prefixlen <= limit
+    """True for a CIDR that means "anyone" by the policy's default thresholds (public /8 or wider, IPv6 /16)."""
+    network = parse_cidr(peer)
+    return network is not None and is_world(network)
 
 
 def exposes_world(rule: RuleChange) -> bool:

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from sgwatch.model import Judgement, Severity
-from sgwatch.serialize import format_time, judgement_row
+from sgwatch.serialize import format_time, judgement_row, ports_text
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -30,18 +30,6 @@ def write_jsonl(judgement: Judgement, out: IO[str]) -> None:
     out.write(json.dumps(judgement_row(judgement), sort_keys=False, ensure_ascii=False) + "\n")
 
 
-def ports_text(protocol: str | None, from_port: int | None, to_port: int | None) -> str:
-    if protocol is None:
-        return ""
-    if protocol == "-1":
-        return "all"
-    if from_port is None and to_port is None:
-        return protocol
-    if from_port == to_port:
-        return f"{protocol}/{from_port}"
-    return f"{protocol}/{from_port}-{to_port}"
-
-
 def short_actor(arn: str | None) -> str:
     """``arn:aws:sts::1:assumed-role/Admin/alice`` -> ``assumed-role/Admin/alice``."""
     if not arn:
@@ -55,9 +43,8 @@ def change_text(judgement: Judgement) -> str:
     parts = [str(c.action)]
     if c.direction:
         parts.append(str(c.direction))
-    ports = ports_text(c.protocol, c.from_port, c.to_port)
-    if ports:
-        parts.append(ports)
+    if c.protocol is not None:
+        parts.append(ports_text(c))
     if c.target:
         parts.append(f"on {c.target}")
     text = " ".join(parts)

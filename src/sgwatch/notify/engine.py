@@ -144,18 +144,15 @@ def _attempt(job: _Job) -> Attempt:
         return Permanent(reason=f"internal error in the {job.channel.type} adapter: {type(exc).__name__}: {exc}")
 
 
+def _give_up(run: _Run, jobs: list[_Job], job: _Job, detail: str) -> None:
+    jobs.remove(job)
+    _finish(run, job.channel, job.message, DeliveryStatus.FAILED, attempts=job.attempts, detail=detail)
+
+
 def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, now: float, start: float) -> None:
     config = run.config
     if job.attempts >= config.max_attempts:
-        jobs.remove(job)
-        _finish(
-            run,
-            job.channel,
-            job.message,
-            DeliveryStatus.FAILED,
-            attempts=job.attempts,
-            detail=f"gave up after {job.attempts} attempts: {attempt.reason}",
-        )
+        _give_up(run, jobs, job, f"gave up after {job.attempts} attempts: {attempt.reason}")
         return
     delay = retry_delay(
         job.attempts,
@@ -166,14 +163,11 @@ def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, n
         rng=run.rng,
     )
     if now + delay - start > config.deadline:
-        jobs.remove(job)
-        _finish(
+        _give_up(
             run,
-            job.channel,
-            job.message,
-            DeliveryStatus.FAILED,
-            attempts=job.attempts,
-            detail=f"gave up after {job.attempts} attempts (a retry in {delay:.1f}s would pass the "
+            jobs,
+            job,
+            f"gave up after {job.attempts} attempts (a retry in {delay:.1f}s would pass the "
             f"{config.deadline:g}s delivery deadline): {attempt.reason}",
         )
         return

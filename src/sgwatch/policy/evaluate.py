@@ -28,6 +28,7 @@ from sgwatch.policy.network import (
     within,
 )
 from sgwatch.policy.schema import AllowEntry, Policy
+from sgwatch.serialize import ports_text
 
 _DENIED_SUFFIXES = ("UnauthorizedOperation",)
 _DENIED_PREFIXES = ("AccessDenied", "Client.AccessDenied")
@@ -36,16 +37,6 @@ _DENIED_PREFIXES = ("AccessDenied", "Client.AccessDenied")
 def _finding(policy: Policy, finding_id: str, reason: str) -> Finding:
     entry = load_catalog()[finding_id]
     return Finding(finding_id=finding_id, title=entry.title, severity=policy.severity_of(finding_id), reason=reason)
-
-
-def _ports_text(change: RuleChange) -> str:
-    if change.protocol == "-1":
-        return "all traffic"
-    if change.from_port is None and change.to_port is None:
-        return f"{change.protocol}"
-    if change.from_port == change.to_port:
-        return f"{change.protocol}/{change.from_port}"
-    return f"{change.protocol}/{change.from_port}-{change.to_port}"
 
 
 def is_denied(error_code: str) -> bool:
@@ -62,7 +53,7 @@ def _failure_findings(change: RuleChange, policy: Policy) -> list[Finding]:
 
 
 def _world_findings(change: RuleChange, net: IPNetwork, policy: Policy, group: GroupInfo | None) -> list[Finding]:
-    what = f"{_ports_text(change)} from {change.peer}"
+    what = f"{ports_text(change)} from {change.peer}"
     proto, lo, hi = change.protocol, change.from_port, change.to_port
     admin = covered_ports(proto, lo, hi, policy.admin_ports)
     if is_all_ports(proto, lo, hi):
@@ -90,7 +81,7 @@ def _world_findings(change: RuleChange, net: IPNetwork, policy: Policy, group: G
 
 def _ingress_findings(change: RuleChange, policy: Policy, group: GroupInfo | None) -> list[Finding]:
     proto, lo, hi = change.protocol, change.from_port, change.to_port
-    what = f"{_ports_text(change)} from {change.peer}"
+    what = f"{ports_text(change)} from {change.peer}"
     admin = covered_ports(proto, lo, hi, policy.admin_ports)
     if change.peer_kind is PeerKind.GROUP:
         owner = change.peer_account_id
@@ -117,7 +108,7 @@ def _ingress_findings(change: RuleChange, policy: Policy, group: GroupInfo | Non
     net = parse_cidr(change.peer)
     if net is None:
         if change.peer is None:
-            return [_finding(policy, "RULE_ADDED", f"{_ports_text(change)}: no peer recorded")]
+            return [_finding(policy, "RULE_ADDED", f"{ports_text(change)}: no peer recorded")]
         return [_finding(policy, "UNPARSED_PEER", f"{change.peer!r} is not a CIDR")]
     if is_world(net, policy.world_ipv4_prefix, policy.world_ipv6_prefix):
         return _world_findings(change, net, policy, group)
@@ -136,8 +127,8 @@ def _rule_findings(change: RuleChange, policy: Policy, group: GroupInfo | None) 
     if direction is Direction.EGRESS:
         net = parse_cidr(change.peer) if change.peer_kind in (PeerKind.IPV4, PeerKind.IPV6) else None
         if net is not None and is_world(net, policy.world_ipv4_prefix, policy.world_ipv6_prefix):
-            return [_finding(policy, "WORLD_EGRESS", f"{_ports_text(change)} to {change.peer}")]
-        return [_finding(policy, "RULE_ADDED", f"egress {_ports_text(change)} to {change.peer}")]
+            return [_finding(policy, "WORLD_EGRESS", f"{ports_text(change)} to {change.peer}")]
+        return [_finding(policy, "RULE_ADDED", f"egress {ports_text(change)} to {change.peer}")]
     found = _ingress_findings(change, policy, group)
     is_default = (group.is_default if group else None) or change.group_name == "default"
     if is_default:
@@ -157,7 +148,7 @@ def _action_findings(change: RuleChange, policy: Policy, group: GroupInfo | None
                 _finding(
                     policy,
                     "RULE_MODIFIED",
-                    f"{change.rule_id or 'rule'} now {_ports_text(change)} from {change.peer}",
+                    f"{change.rule_id or 'rule'} now {ports_text(change)} from {change.peer}",
                 ),
                 *judged,
             ]
@@ -166,7 +157,7 @@ def _action_findings(change: RuleChange, policy: Policy, group: GroupInfo | None
                 _finding(
                     policy,
                     "RULE_REMOVED",
-                    f"{_ports_text(change) if change.protocol else change.rule_id or 'rule'} revoked",
+                    f"{ports_text(change) if change.protocol else change.rule_id or 'rule'} revoked",
                 )
             ]
         case Action.DESCRIPTION_CHANGED:

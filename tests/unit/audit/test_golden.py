@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -21,23 +20,16 @@ from sgwatch.serialize import judgement_row
 GOLDEN = Path(__file__).parents[2] / "golden" / "audit"
 
 
-def check_golden(name: str, value: Any) -> None:
-    path = GOLDEN / name
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if os.environ.get("SGWATCH_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    if not path.exists():
-        pytest.fail(f"{path} is missing; run with SGWATCH_REGEN_GOLDEN=1 to create it")
-    assert json.loads(text) == json.loads(path.read_text(encoding="utf-8")), f"{path} differs"
+@pytest.fixture
+def check_golden(golden_file: Callable[[Path, Any], None]) -> Callable[[str, Any], None]:
+    return lambda name, value: golden_file(GOLDEN / name, value)
 
 
-def test_golden_history_rows(filled: AuditStore) -> None:
+def test_golden_history_rows(filled: AuditStore, check_golden: Callable[[str, Any], None]) -> None:
     check_golden("history.json", [judgement_row(j) for j in filled.query(HistoryFilter())])
 
 
-def test_golden_group_states(filled: AuditStore, sc: ModuleType) -> None:
+def test_golden_group_states(filled: AuditStore, sc: ModuleType, check_golden: Callable[[str, Any], None]) -> None:
     states = {
         when or "latest": {
             group: [judgement_row(j) for j in filled.group_state(group, None if when is None else sc.at(when))]
@@ -48,7 +40,7 @@ def test_golden_group_states(filled: AuditStore, sc: ModuleType) -> None:
     check_golden("group_states.json", states)
 
 
-def test_golden_report_facts(filled: AuditStore) -> None:
+def test_golden_report_facts(filled: AuditStore, check_golden: Callable[[str, Any], None]) -> None:
     since, until = datetime(2024, 4, 25, tzinfo=UTC), datetime(2024, 5, 25, tzinfo=UTC)
     data = collect_report(filled, since, until, until)
     html = render_report(data)

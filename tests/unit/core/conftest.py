@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from sgwatch.model import Judgement
 from sgwatch.pipeline import judge
@@ -19,22 +16,6 @@ TESTS = Path(__file__).resolve().parents[2]
 FIXTURES = TESTS / "fixtures"
 GOLDEN = TESTS / "golden"
 TODAY = dt.date(2026, 6, 1)
-
-
-def regen() -> bool:
-    return os.environ.get("SGWATCH_REGEN_GOLDEN") == "1"
-
-
-def assert_golden(path: Path, actual: Any) -> None:
-    """Compare with sorted, indented JSON on disk; SGWATCH_REGEN_GOLDEN=1 rewrites it."""
-    text = json.dumps(actual, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if regen() or not path.exists():
-        if not regen():
-            pytest.fail(f"golden file {path} is missing: run `make golden` and review it")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert json.loads(path.read_text(encoding="utf-8")) == actual, f"differs from {path} (make golden to update)"
 
 
 def judge_file(path: Path, policy: Policy | None = None) -> tuple[list[Judgement], list[Problem]]:

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sgwatch.serialize import judgement_row
 
-from .conftest import FIXTURES, GOLDEN, assert_golden, judge_file
+from .conftest import FIXTURES, GOLDEN, judge_file
 
 CASES = sorted((FIXTURES / "cloudtrail").glob("*.json"))
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_golden_rows(path: Path) -> None:
+def test_golden_rows(path: Path, golden_file: Callable[[Path, Any], None]) -> None:
     judgements, problems = judge_file(path)
     assert not problems
     rows = [judgement_row(j) for j in judgements]
     for row, judgement in zip(rows, judgements, strict=True):
         row["reasons"] = [f.reason for f in judgement.findings]
-    assert_golden(GOLDEN / "scan" / f"{path.stem}.json", rows)
+    golden_file(GOLDEN / "scan" / f"{path.stem}.json", rows)
 
 
 def test_every_event_name_has_a_fixture() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sgwatch.sources import Problem, RawRecord, S3ObjectRef, read_paths, read_source, unwrap
 
-from .conftest import FIXTURES, GOLDEN, assert_golden, load_fixture
+from .conftest import FIXTURES, GOLDEN, load_fixture
 
 ENVELOPES = sorted(p for p in (FIXTURES / "envelopes").iterdir() if p.is_file())
 
@@ -29,13 +31,13 @@ def summary(items: list[object]) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("path", ENVELOPES, ids=[p.name for p in ENVELOPES])
-def test_envelope_golden(path: Path) -> None:
+def test_envelope_golden(path: Path, golden_file: Callable[[Path, Any], None]) -> None:
     items = list(read_source(path, fast=False))  # every record, not only the security-group candidates
     assert not [i for i in items if isinstance(i, Problem)]
     rows = summary(items)
     for row in rows:
         row["origin"] = str(row["origin"]).replace(str(FIXTURES), "<fixtures>")
-    assert_golden(GOLDEN / "envelopes" / f"{path.name}.json", rows)
+    golden_file(GOLDEN / "envelopes" / f"{path.name}.json", rows)
 
 
 def test_invalid_utf8_is_a_problem(tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,26 +27,16 @@ CENTRAL = {name: o for name, o in VARIANTS.items() if o.org_member is None}
 MEMBER = {name: o for name, o in VARIANTS.items() if o.org_member is not None}
 
 
-def _compare(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("SGWATCH_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"{path} missing: run with SGWATCH_REGEN_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
-
-
 @pytest.fixture
-def golden_json() -> Callable[[str, Any], None]:
+def golden_json(golden_file: Callable[[Path, Any], None]) -> Callable[[str, Any], None]:
     """Compare a value with tests/golden/deploy/<name> as sorted, indented JSON (regenerate with the env flag)."""
-    return lambda name, value: _compare(name, json.dumps(value, indent=2, sort_keys=True) + "\n")
+    return lambda name, value: golden_file(GOLDEN / name, value)
 
 
 @pytest.fixture
-def golden_text() -> Callable[[str, str], None]:
+def golden_text(golden_file: Callable[[Path, Any], None]) -> Callable[[str, str], None]:
     """Compare text with tests/golden/deploy/<name> (regenerate with SGWATCH_REGEN_GOLDEN=1)."""
-    return _compare
+    return lambda name, text: golden_file(GOLDEN / name, text)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

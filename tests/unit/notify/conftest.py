@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,24 +37,7 @@ def clock(alerts: ModuleType) -> Any:
     return alerts.ManualClock()
 
 
-def _compare(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("SGWATCH_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"missing golden file {path}; run with SGWATCH_REGEN_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
-
-
 @pytest.fixture
-def golden() -> Callable[[str, Any], None]:
+def golden(golden_file: Callable[[Path, Any], None]) -> Callable[[str, Any], None]:
     """``golden(name, value)``: JSON values are stored sorted and indented, strings as they are."""
-
-    def check(name: str, value: Any) -> None:
-        text = (
-            value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        )
-        _compare(name, text)
-
-    return check
+    return lambda name, value: golden_file(GOLDEN / name, value)
