@@ -185,6 +185,10 @@ def scan(
         paths = ("-",)
     settings = load_settings(config_path)
     policy = load_policy(policy_path or settings.policy_path)
+    if notify:
+        from sgwatch.notify.config import parse_notify  # noqa: PLC0415
+
+        parse_notify(settings)  # a bad channel stops the run before any input is read, not after
     threshold = Severity.parse(min_severity)
     fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
     keep_all = notify or db_path is not None or settings.db_path is not None

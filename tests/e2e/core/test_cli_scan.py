@@ -174,3 +174,12 @@ def test_workers_give_the_same_output_in_the_same_order() -> None:
     assert one.stdout == two.stdout
     assert one.stderr == two.stderr
     assert "duplicates skipped" in one.stderr  # the directory given twice
+
+
+def test_bad_channel_config_stops_before_reading_input(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("notify:\n  - type: slak\n")
+    result = run("scan", str(FIXTURES / "cloudtrail"), "--config", str(config), "--notify", "--format", "jsonl")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"sgwatch: error: {config}:2: notify[0]: type: expected one of")
