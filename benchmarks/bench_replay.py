@@ -111,6 +111,33 @@ def decompress_only(corpus: Corpus, policy: Policy) -> None:
         decompress(path.read_bytes())
 
 
+def two_field_view() -> Callable[[Corpus, Policy], None] | None:
+    """The reference technique: inflate, then one msgspec pass into a two-field Struct per record, and nothing
+    else (no UTF-8 check, no judging, no fallbacks): the most any exact path built on it can reach."""
+    try:
+        import msgspec  # noqa: PLC0415 - optional
+    except ImportError:
+        return None
+
+    class View(msgspec.Struct, gc=False):
+        eventSource: str = ""
+        eventName: str = ""
+
+    class Log(msgspec.Struct, gc=False):
+        Records: list[View]
+
+    decoder = msgspec.json.Decoder(Log)
+    names = frozenset(SG_EVENT_NAMES)
+
+    def run(corpus: Corpus, policy: Policy) -> None:
+        for path in corpus.files:
+            for view in decoder.decode(decompress(path.read_bytes())).Records:
+                if view.eventName in names and view.eventSource == EVENT_SOURCE:
+                    pass
+
+    return run
+
+
 def floor(corpus: Corpus) -> Callable[[Corpus, Policy], None]:
     """Decompress everything and judge the candidates (found beforehand): what any exact path must still do."""
     matches = [
@@ -170,6 +197,9 @@ def bench(corpus: Corpus, runs: int, workers: tuple[int, ...]) -> dict[str, obje
     ]
     methods += [(f"sgwatch fast, {w} worker{'s' if w > 1 else ''}", fast(w)) for w in workers]
     methods.append(("floor: decompress only", decompress_only))
+    view = two_field_view()
+    if view is not None:
+        methods.append(("reference: inflate + 2-field view", view))
     methods.append(("floor: decompress + judge", floor(corpus)))
     if have_duckdb():
         methods.append(("duckdb read_json, 1 thread", duckdb_scan))

@@ -21,7 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sgwatch.model import Judgement
+from sgwatch.model import Judgement, compact_pickle
 from sgwatch.pipeline import ScanStats, Scope, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, SourceItem
@@ -32,6 +32,7 @@ Result = Judgement | Problem
 BATCH_BYTES = 1 << 20  # stored bytes per worker task: a few files, so round trips cost little
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileResult:
     """One file judged on its own (deduplicated within the file), with its counters."""
@@ -170,8 +171,9 @@ def judge_paths(
     """Judge every security-group change in the paths (files, directories, ``-``) on ``workers`` processes.
 
     Same results, same order and same final ``stats`` as ``pipeline.judge(read_paths(paths), ...)`` with every
-    record counted; stdin (``-``) is read in this process. Files go to the workers in batches of about
-    ``batch_bytes`` (as stored), at most ``2 * workers`` batches at a time.
+    record counted; stdin (``-``) is read in this process. ``workers`` counts this process: it starts
+    ``workers - 1`` others, keeps each of them at most two batches of about ``batch_bytes`` (as stored) ahead,
+    and judges further batches itself while it waits for theirs, so no core idles on bookkeeping.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
@@ -189,31 +191,47 @@ def judge_paths(
     else:
         yield from _one_batch_in_process(ahead, policy, stats, today, scope)
         return
+    helpers = workers - 1
     seen: set[tuple[str, str]] = set()
-    pending: deque[Future[tuple[FileResult, ...]] | str | Problem] = deque()
+    pending: deque[Future[tuple[FileResult, ...]] | tuple[FileResult, ...] | str | Problem] = deque()
+    submitted = 0  # futures in ``pending``
     context = _context()
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(policy, today, scope)
+        helpers, mp_context=context, initializer=_init_worker, initargs=(policy, today, scope)
     ) as pool:
         entries = itertools.chain(ahead, batched)
         exhausted = False
         while True:
-            while not exhausted and len(pending) < 2 * workers:
+            while not exhausted and submitted < 2 * helpers:
                 entry = next(entries, None)
                 if entry is None:
                     exhausted = True
                 elif isinstance(entry, tuple):
                     pending.append(pool.submit(_judge_in_worker, entry))
+                    submitted += 1
                 else:
                     pending.append(entry)  # a problem, or stdin: handled here, in order, when its turn comes
             if not pending:
                 break
-            head = pending.popleft()
+            head = pending[0]
+            if isinstance(head, Future) and not head.done() and not exhausted and len(pending) < 4 * workers:
+                entry = next(entries, None)  # the others are busy: judge the next batch here meanwhile
+                if entry is None:
+                    exhausted = True
+                elif isinstance(entry, tuple):
+                    pending.append(tuple(judge_file(path, policy, today, scope) for path in entry))
+                else:
+                    pending.append(entry)
+                continue
+            pending.popleft()
             if isinstance(head, Problem):
                 stats.problems += 1
                 yield head
             elif isinstance(head, str):
                 yield from _dedup(judge_file(head, policy, today, scope), seen, stats)
             else:
-                for part in head.result():
+                if isinstance(head, Future):
+                    submitted -= 1
+                    head = head.result()
+                for part in head:
                     yield from _dedup(part, seen, stats)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 from sgwatch.errors import DecodeError
 from sgwatch.model import Actor, CloudTrailRecord
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
-from sgwatch.normalize.values import flag, type_name
+from sgwatch.normalize.values import MAPPING, flag, type_name
 
+_PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # what CloudTrail writes: one fast path
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 
 
@@ -50,13 +52,18 @@ def _opt_str(data: Mapping[str, Any], key: str, ctx: _Ctx, path: str = "$") -> s
 
 def _opt_mapping(data: Mapping[str, Any], key: str, ctx: _Ctx) -> Mapping[str, Any] | None:
     value = data.get(key)
-    if value is None or isinstance(value, Mapping):
+    if value is None or isinstance(value, MAPPING):
         return value
     raise ctx.error(f"$.{key}", f"expected an object or null, got {type_name(value)}")
 
 
 def parse_time(text: str) -> datetime:
     """CloudTrail time (``2023-07-10T12:10:08Z``, fractional seconds, or a space separator) as aware UTC."""
+    if _PLAIN_TIME.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)  # same value as strptime's first format, ~20x faster
+        except ValueError:
+            pass  # out-of-range fields: let strptime word the error
     for fmt in _TIME_FORMATS:
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=UTC)
@@ -66,27 +73,22 @@ def parse_time(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _lower_keys(value: Any) -> Any:
-    """userIdentity keys case-folded (some log pipelines lower-case them)."""
-    if isinstance(value, Mapping):
-        return {str(k).lower(): _lower_keys(v) for k, v in value.items()}
-    return value
-
-
-def _sub(mapping: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = mapping.get(key)
-    return value if isinstance(value, Mapping) else {}
+def _lower_keys(value: Any) -> Mapping[str, Any]:
+    """One level of ``userIdentity`` with its keys case-folded (some log pipelines lower-case them)."""
+    if isinstance(value, MAPPING):
+        return {str(k).lower(): v for k, v in value.items()}
+    return {}
 
 
 def decode_actor(raw: Any, ctx: _Ctx) -> Actor:
     if raw is None:
         return Actor()
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, MAPPING):
         raise ctx.error("$.userIdentity", f"expected an object, got {type_name(raw)}")
     ident = _lower_keys(raw)
-    session = _sub(ident, "sessioncontext")
-    issuer = _sub(session, "sessionissuer")
-    attributes = _sub(session, "attributes")
+    session = _lower_keys(ident.get("sessioncontext"))
+    issuer = _lower_keys(session.get("sessionissuer"))
+    attributes = _lower_keys(session.get("attributes"))
     for key in ("arn", "type", "accountid", "principalid", "username", "invokedby", "accesskeyid"):
         value = ident.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):

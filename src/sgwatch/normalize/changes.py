@@ -13,7 +13,7 @@ from typing import Any
 from sgwatch.model import Action, CloudTrailRecord, Direction, Outcome, PeerKind, RuleChange
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
 from sgwatch.normalize.permissions import Rule, loose_key, merge, permission_rules, request_rules, response_rules
-from sgwatch.normalize.values import Where, items, rule_ports, string, type_name
+from sgwatch.normalize.values import MAPPING, Where, items, rule_ports, string, type_name
 
 _RULE_CALLS: dict[str, tuple[Action, Direction]] = {
     "AuthorizeSecurityGroupIngress": (Action.ADDED, Direction.INGRESS),
@@ -89,7 +89,7 @@ class _Builder:
 def _rule_ids(params: Mapping[str, Any], key: str, where: Where) -> list[tuple[str | None, str | None]]:
     """``securityGroupRuleIds`` / ``securityGroupRuleDescriptions``: (rule id, description) pairs."""
     value = params.get(key)
-    if isinstance(value, Mapping) and isinstance(value.get("items"), list):
+    if isinstance(value, MAPPING) and isinstance(value.get("items"), list):
         value = value["items"]
     if value is None or value == {}:
         return []
@@ -100,7 +100,7 @@ def _rule_ids(params: Mapping[str, Any], key: str, where: Where) -> list[tuple[s
         path = f"{_REQ}.{key}[{index}]"
         if isinstance(entry, str):
             out.append((entry, None))
-        elif isinstance(entry, Mapping):
+        elif isinstance(entry, MAPPING):
             rule_id = string(entry, "securityGroupRuleId", path, where) or string(
                 entry, "SecurityGroupRuleId", path, where
             )
@@ -159,11 +159,11 @@ def _modify_rules(record: CloudTrailRecord, params: Mapping[str, Any], where: Wh
     """ModifySecurityGroupRules: the new definition of each rule; the event carries no direction."""
     base = f"{_REQ}.ModifySecurityGroupRulesRequest"
     request = params.get("ModifySecurityGroupRulesRequest", params)
-    if not isinstance(request, Mapping):
+    if not isinstance(request, MAPPING):
         raise where.error(base, f"expected an object, got {type_name(request)}")
     group_id = string(request, "GroupId", base, where) or string(request, "groupId", base, where)
     raw_rules = request.get("SecurityGroupRule")
-    if isinstance(raw_rules, Mapping) and "items" not in raw_rules:
+    if isinstance(raw_rules, MAPPING) and "items" not in raw_rules:
         raw_rules = [raw_rules]  # one rule is recorded as an object, several as a list
     entries = items(raw_rules, f"{base}.SecurityGroupRule", where)
     if not entries:
@@ -173,7 +173,7 @@ def _modify_rules(record: CloudTrailRecord, params: Mapping[str, Any], where: Wh
         path = f"{base}.SecurityGroupRule[{index}]"
         rule_id = string(entry, "SecurityGroupRuleId", path, where)
         spec = entry.get("SecurityGroupRule") or {}
-        if not isinstance(spec, Mapping):
+        if not isinstance(spec, MAPPING):
             raise where.error(f"{path}.SecurityGroupRule", f"expected an object, got {type_name(spec)}")
         spath = f"{path}.SecurityGroupRule"
         proto, from_port, to_port = rule_ports(spec, spath, where, ("IpProtocol", "FromPort", "ToPort"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sgwatch.model import Direction, PeerKind
-from sgwatch.normalize.values import Where, flag, items, rule_ports, string
+from sgwatch.normalize.values import MAPPING, Where, flag, items, rule_ports, string
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,7 +155,7 @@ def response_rules(response: Mapping[str, Any] | None, key: str, where: Where) -
             peer, kind = string(entry, "prefixListId", path, where), PeerKind.PREFIX_LIST
         else:
             ref = entry.get("referencedGroupInfo")
-            ref = ref if isinstance(ref, Mapping) else {}
+            ref = ref if isinstance(ref, MAPPING) else {}
             peer = string(ref, "groupId", f"{path}.referencedGroupInfo", where) or string(
                 entry, "referencedGroupId", path, where
             )

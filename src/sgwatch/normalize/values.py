@@ -11,6 +11,9 @@ from typing import Any
 
 from sgwatch.errors import DecodeError
 
+# isinstance(x, MAPPING) tries dict first: the abstract Mapping check alone costs ~0.5 us per call.
+MAPPING = (dict, Mapping)
+
 PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "-1": "-1"}
 
 
@@ -35,19 +38,19 @@ def items(value: Any, path: str, where: Where) -> list[Mapping[str, Any]]:
     """CloudTrail list shapes: ``{"items": [...]}``, a bare list, ``{}`` or null; each entry an object."""
     if value is None:
         return []
-    if isinstance(value, Mapping):
+    if isinstance(value, MAPPING):
         if "items" not in value:
             return []
         value = value["items"]
         path = f"{path}.items"
         if value is None:
             return []
-    if isinstance(value, Mapping):  # a single entry where a list was expected
+    if isinstance(value, MAPPING):  # a single entry where a list was expected
         value = [value]
     if not isinstance(value, list):
         raise where.error(path, f"expected a list, got {type_name(value)}")
     for index, entry in enumerate(value):
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, MAPPING):
             raise where.error(f"{path}[{index}]", f"expected an object, got {type_name(entry)}")
     return value
 

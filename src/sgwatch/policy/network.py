@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -33,12 +33,18 @@ def parse_cidr(text: str | None) -> IPNetwork | None:
     """A CIDR as AWS recorded it; host bits are allowed (``10.0.0.5/24`` is 10.0.0.0/24); None if invalid."""
     if not text:
         return None
+    return _parse_cidr(text)
+
+
+@lru_cache(maxsize=4096)  # a trail repeats the same few CIDRs; networks are immutable
+def _parse_cidr(text: str) -> IPNetwork | None:
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return None
 
 
+@lru_cache(maxsize=4096)
 def is_wholly_private(net: IPNetwork) -> bool:
     return any(within(net, p) for p in _private())
 

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sgwatch.model import compact_pickle
 
+
+@compact_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RawRecord:
     """One CloudTrail record as parsed JSON, with where it came from."""
@@ -16,6 +19,7 @@ class RawRecord:
     item_id: str | None = None  # the Lambda batch item (SQS messageId) it arrived in
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class S3ObjectRef:
     """An S3 object-created notification: the caller fetches and scans the object."""
@@ -26,6 +30,7 @@ class S3ObjectRef:
     item_id: str | None = None
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
     """Input that could not be read or understood; the rest of the input is still processed."""

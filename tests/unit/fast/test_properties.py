@@ -27,7 +27,7 @@ SOURCES = ["ec2.amazonaws.com", "s3.amazonaws.com", "iam.amazonaws.com", "rds.am
 PIECES = [*'{}[]",:\\/ é\u2028\n\t', "eventName", *SG_EVENT_NAMES, "\\u0041"]
 NOISE = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | NOISE,
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | NOISE,
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(NOISE | st.sampled_from(["eventName", "eventSource"]), inner, max_size=3)
