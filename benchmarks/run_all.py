@@ -1,6 +1,6 @@
 """``make bench``: generate a CloudTrail archive in a temporary directory, run both benchmarks, print a summary.
 
-python benchmarks/run_all.py                       # 200,000 records in 400 files, 3 runs
+python benchmarks/run_all.py                       # 200,000 records in 400 files, 5 rounds
 python benchmarks/run_all.py --records 50000 --runs 5 --with-c7n
 """
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=200_000, help="records in the archive (default 200000)")
     parser.add_argument("--files", type=int, default=400, help="log files in the archive (default 400)")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per replay method (median reported)")
+    parser.add_argument("--runs", type=int, default=5, help="timed rounds per replay method (median reported)")
     parser.add_argument("--import-runs", type=int, default=15, help="fresh interpreters per import figure")
     parser.add_argument("--with-c7n", action="store_true", help="install c7n into benchmarks/.venv-c7n and measure it")
     parser.add_argument("--keep", type=Path, help="write the archive here and keep it (default: a temporary dir)")

@@ -154,7 +154,7 @@ def _summary(stats: ScanStats) -> str:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Processes that judge local files in parallel (default: the number of cores).",
+    help="Processes that judge local files in parallel, this one included (default: the number of cores).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Print structured log lines (deliveries, retries) on stderr.")
 def scan(
