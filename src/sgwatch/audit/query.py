@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sgwatch.audit.state import exposes_world, normalize_peer
+from sgwatch.audit.state import DEFAULT_WORLD, World, exposes_world, normalize_peer
 from sgwatch.model import Action, Judgement, RuleChange, Severity
 from sgwatch.policy.network import overlaps, parse_cidr
 
@@ -25,6 +25,7 @@ class HistoryFilter:
     port: int | None = None  # rules whose port range or all-traffic protocol covers this port
     peer: str | None = None  # CIDR: peers that overlap it; "sg-…"/"pl-…": that exact peer
     world: bool = False  # only ingress rules open to the world
+    world_prefixes: World = DEFAULT_WORLD  # what "the world" is: the policy's thresholds
     actions: tuple[Action, ...] = ()
     min_severity: Severity | None = None
     since: datetime | None = None  # inclusive
@@ -94,7 +95,7 @@ def change_matches(change: RuleChange, filters: HistoryFilter) -> bool:
         return False
     if filters.peer is not None and not peer_overlaps(filters.peer, change.peer):
         return False
-    if filters.world and not exposes_world(change):
+    if filters.world and not exposes_world(change, filters.world_prefixes):
         return False
     return not filters.actions or change.action in filters.actions
 

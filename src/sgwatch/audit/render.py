@@ -118,7 +118,7 @@ def _actors(data: ReportData) -> str:
                 (_e(_time(a.last_seen)), "time"),
             ],
         )
-        for a in top_actors(data.changes)
+        for a in top_actors(data.changes, world=data.world)
     ]
     headers = [("Actor", ""), ("Changes", "num"), ("High or critical", "num"), ("World-open rules", "num"),
                ("Highest", ""), ("Last change (UTC)", "")]  # fmt: skip

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.rows import RecordedDelivery, RecordedRemediation
-from sgwatch.audit.state import exposes_world, replay
+from sgwatch.audit.state import DEFAULT_WORLD, World, exposes_world, replay
 from sgwatch.model import Action, Judgement, RuleChange, Severity
 
 if TYPE_CHECKING:
@@ -52,9 +52,12 @@ class ReportData:
     exposed: tuple[ExposedGroup, ...]  # at ``until``
     remediations: tuple[RecordedRemediation, ...]
     deliveries: tuple[RecordedDelivery, ...]
+    world: World = DEFAULT_WORLD  # the thresholds "exposed" and "world opened" were judged with
 
 
-def top_actors(changes: Iterable[Judgement], limit: int = TOP_ACTORS) -> tuple[ActorSummary, ...]:
+def top_actors(
+    changes: Iterable[Judgement], limit: int = TOP_ACTORS, world: World = DEFAULT_WORLD
+) -> tuple[ActorSummary, ...]:
     """Actors by number of changes (then by severity), at most ``limit``."""
     grouped: dict[str, list[Judgement]] = {}
     for judgement in changes:
@@ -65,7 +68,9 @@ def top_actors(changes: Iterable[Judgement], limit: int = TOP_ACTORS) -> tuple[A
             changes=len(items),
             high_or_worse=sum(1 for j in items if j.severity >= Severity.HIGH),
             world_opened=sum(
-                1 for j in items if j.change.action in (Action.ADDED, Action.MODIFIED) and exposes_world(j.change)
+                1
+                for j in items
+                if j.change.action in (Action.ADDED, Action.MODIFIED) and exposes_world(j.change, world)
             ),
             highest=max(j.severity for j in items),
             last_seen=max(j.change.event_time for j in items),
@@ -76,18 +81,25 @@ def top_actors(changes: Iterable[Judgement], limit: int = TOP_ACTORS) -> tuple[A
     return tuple(summaries[:limit])
 
 
-def exposed_groups(states: Mapping[str, tuple[Judgement, ...]], names: Mapping[str, str]) -> tuple[ExposedGroup, ...]:
+def exposed_groups(
+    states: Mapping[str, tuple[Judgement, ...]], names: Mapping[str, str], world: World = DEFAULT_WORLD
+) -> tuple[ExposedGroup, ...]:
     """Groups with at least one world-open ingress rule, sorted by group id."""
     exposed = []
     for group_id in sorted(states):
-        rules = tuple(j for j in states[group_id] if exposes_world(j.change))
+        rules = tuple(j for j in states[group_id] if exposes_world(j.change, world))
         if rules:
             exposed.append(ExposedGroup(group_id=group_id, group_name=names.get(group_id), rules=rules))
     return tuple(exposed)
 
 
-def collect_report(store: AuditStore, since: datetime, until: datetime, generated_at: datetime) -> ReportData:
-    """Read the period's changes, deliveries and remediations; replay all history up to ``until``."""
+def collect_report(
+    store: AuditStore, since: datetime, until: datetime, generated_at: datetime, world: World = DEFAULT_WORLD
+) -> ReportData:
+    """Read the period's changes, deliveries and remediations; replay all history up to ``until``.
+
+    ``world``: the policy's thresholds for a world-open CIDR (exposed groups, rules opened to the world).
+    """
     history = tuple(store.query(HistoryFilter(until=until)))
     names: dict[str, str] = {}
     for judgement in history:
@@ -102,7 +114,8 @@ def collect_report(store: AuditStore, since: datetime, until: datetime, generate
         database=str(store.path),
         changes=tuple(j for j in history if j.change.event_time >= since),
         before=replayed.before,
-        exposed=exposed_groups(replayed.states, names),
+        exposed=exposed_groups(replayed.states, names, world),
         remediations=store.remediations(since, until),
         deliveries=store.deliveries(since, until),
+        world=world,
     )

@@ -54,15 +54,19 @@ def rule_shape(change: RuleChange) -> Shape:
     )
 
 
-def is_world_open(peer: str | None) -> bool:
-    """True for a CIDR that means "anyone" by the policy's default thresholds (public /8 or wider, IPv6 /16)."""
+World = tuple[int, int]  # (IPv4 prefix, IPv6 prefix): a public CIDR this wide or wider is "the world"
+DEFAULT_WORLD: World = (8, 16)  # the policy's defaults (its ``world`` key)
+
+
+def is_world_open(peer: str | None, world: World = DEFAULT_WORLD) -> bool:
+    """True for a CIDR that means "anyone" by the policy's thresholds (default: public /8 or wider, IPv6 /16)."""
     network = parse_cidr(peer)
-    return network is not None and is_world(network)
+    return network is not None and is_world(network, *world)
 
 
-def exposes_world(rule: RuleChange) -> bool:
+def exposes_world(rule: RuleChange, world: World = DEFAULT_WORLD) -> bool:
     """An ingress rule from a world-open CIDR."""
-    return rule.direction == Direction.INGRESS and is_world_open(rule.peer)
+    return rule.direction == Direction.INGRESS and is_world_open(rule.peer, world)
 
 
 class RuleSet:

@@ -48,13 +48,30 @@ _db_option = click.option(
 _config_option = click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="sgwatch config file; its audit.db is used when --db is not given.",
+    help="sgwatch config file; its audit.db is used when --db is not given, its policy when --policy is not.",
 )
+_policy_option = click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Policy YAML whose `world` thresholds say what is open to the world (default: the config's policy).",
+)
+
+
+def _world(policy_path: Path | None, config: Path | None) -> tuple[int, int]:
+    """The (IPv4, IPv6) prefixes that count as "the world": --policy, else the config's policy, else /8 and /16."""
+    from sgwatch.policy import load_policy  # noqa: PLC0415
+    from sgwatch.settings import load_settings  # noqa: PLC0415
+
+    path = policy_path or (load_settings(config).policy_path if config is not None else None)
+    policy = load_policy(path)
+    return (policy.world_ipv4_prefix, policy.world_ipv6_prefix)
 
 
 @click.command()
 @_db_option
 @_config_option
+@_policy_option
 @click.option("--group", "group_id", metavar="SG_ID", help="Only changes to this group (sg-…).")
 @click.option("--at", metavar="TIME", help=f"Show reconstructed rules at this time instead of changes: {_TIME_HELP}.")
 @click.option("--actor", metavar="PATTERN", help="Glob over the actor ARN, case-insensitive (e.g. '*alice*').")
@@ -62,7 +79,11 @@ _config_option = click.option(
     "--port", type=click.IntRange(0, 65535), help="Rules whose port range (or all-traffic protocol) covers this port."
 )
 @click.option("--peer", metavar="CIDR", help="Rules whose peer overlaps this CIDR (or is this sg-…/pl-… id).")
-@click.option("--world", is_flag=True, help="Only ingress rules open to the world (public /8 or wider, IPv6 /16).")
+@click.option(
+    "--world",
+    is_flag=True,
+    help="Only ingress rules open to the world (public /8 or wider, IPv6 /16, or the policy's `world`).",
+)
 @click.option(
     "--action",
     "actions",
@@ -84,6 +105,7 @@ _config_option = click.option(
 def history(
     db: Path | None,
     config: Path | None,
+    policy_path: Path | None,
     group_id: str | None,
     at: str | None,
     actor: str | None,
@@ -105,6 +127,7 @@ def history(
     """
     from sgwatch.audit.output import write_csv, write_jsonl, write_table  # noqa: PLC0415
     from sgwatch.audit.query import HistoryFilter, change_matches, parse_peer  # noqa: PLC0415
+    from sgwatch.audit.state import DEFAULT_WORLD  # noqa: PLC0415
     from sgwatch.audit.store import AuditStore  # noqa: PLC0415
 
     now = datetime.now(UTC)
@@ -118,6 +141,7 @@ def history(
         port=port,
         peer=peer_value,
         world=world,
+        world_prefixes=_world(policy_path, config) if world else DEFAULT_WORLD,
         actions=tuple(Action(a) for a in actions),
         min_severity=None if severity is None else Severity.parse(severity),
         since=_time(since, "--since", now),
@@ -161,6 +185,7 @@ def history(
 @click.command()
 @_db_option
 @_config_option
+@_policy_option
 @click.option("--since", metavar="TIME", default="30d", show_default=True, help=f"Period start: {_TIME_HELP}.")
 @click.option("--until", metavar="TIME", default="now", show_default=True, help=f"Period end: {_TIME_HELP}.")
 @click.option(
@@ -169,7 +194,7 @@ def history(
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Where to write the HTML file ('-' for stdout).",
 )
-def report(db: Path | None, config: Path | None, since: str, until: str, out: Path) -> None:
+def report(db: Path | None, config: Path | None, policy_path: Path | None, since: str, until: str, out: Path) -> None:
     """Write one self-contained HTML report: timeline, top actors, exposed groups, outcomes, every change."""
     from sgwatch.audit.render import render_report  # noqa: PLC0415
     from sgwatch.audit.report import collect_report  # noqa: PLC0415
@@ -182,7 +207,7 @@ def report(db: Path | None, config: Path | None, since: str, until: str, out: Pa
     if start >= end:
         raise ConfigError(f"--since ({start:%Y-%m-%d %H:%M}) must be before --until ({end:%Y-%m-%d %H:%M})")
     with AuditStore.open(_db_path(db, config)) as store:
-        data = collect_report(store, start, end, now)
+        data = collect_report(store, start, end, now, world=_world(policy_path, config))
     html = render_report(data)
     if str(out) == "-":
         sys.stdout.write(html)

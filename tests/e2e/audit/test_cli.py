@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 import subprocess
 from collections.abc import Callable
@@ -150,3 +151,45 @@ def test_report_rejects_an_empty_period(run: Run, audit_db: Path, tmp_path: Path
                  str(tmp_path / "r.html"))  # fmt: skip
     assert result.returncode == 2
     assert "--since (2024-05-02 00:00) must be before --until (2024-05-01 00:00)" in result.stderr
+
+
+def test_world_means_what_the_policy_says(run: Run, audit_db: Path, tmp_path: Path) -> None:
+    """--world and the report's exposed groups use the policy's `world` thresholds, as judging does."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("world: {ipv4_prefix: 24, ipv6_prefix: 16}\n", encoding="utf-8")
+    config = tmp_path / "sgwatch.yaml"
+    config.write_text(f"policy: {policy.name}\naudit:\n  db: {audit_db}\n", encoding="utf-8")
+
+    def peers(*args: str) -> list[str]:
+        result = run("history", "--world", "--format", "jsonl", *args)
+        assert result.returncode == 0, result.stderr
+        return sorted({str(r["peer"]) for r in jsonl(result.stdout)})
+
+    default = peers("--db", str(audit_db))
+    assert "203.0.113.0/24" not in default
+    wider = peers("--db", str(audit_db), "--policy", str(policy))
+    assert set(default) < set(wider)
+    assert set(wider) - set(default) == {"203.0.113.0/24"}  # a public /24 is "the world" now
+    assert peers("--config", str(config)) == wider
+
+    def exposed_rules(*args: str) -> int:
+        result = run("report", "--db", str(audit_db), "--since", "2024-04-25", "--until", "2024-05-06", "--out", "-",
+                     *args)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        found = re.search(r'id="count-exposed-rules" data-count="(\d+)"', result.stdout)
+        assert found is not None
+        return int(found.group(1))
+
+    # By then sg-db's /24 had become 198.51.100.7/32: "the world" only if even a single address counts.
+    assert exposed_rules("--policy", str(policy)) == exposed_rules() == 3
+    policy.write_text("world: {ipv4_prefix: 32}\n", encoding="utf-8")
+    assert exposed_rules("--policy", str(policy)) == 4
+
+
+def test_a_broken_policy_is_named(run: Run, audit_db: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("world: {ipv4_prefix: wide}\n", encoding="utf-8")
+    result = run("history", "--db", str(audit_db), "--world", "--policy", str(policy))
+    assert result.returncode == 2
+    assert str(policy) in result.stderr
+    assert "Traceback" not in result.stderr

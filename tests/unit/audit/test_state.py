@@ -38,6 +38,21 @@ def test_is_world_open(peer: str | None, world: bool) -> None:
     assert is_world_open(peer) is world
 
 
+@pytest.mark.parametrize(
+    ("peer", "world", "expected"),
+    [
+        ("198.51.100.0/24", (8, 16), False),
+        ("198.51.100.0/24", (24, 16), True),
+        ("198.51.100.0/25", (24, 16), False),
+        ("10.0.0.0/8", (32, 128), False),  # private stays private whatever the thresholds
+        ("2001:db8::/32", (8, 32), True),
+        ("2001:db8::/33", (8, 32), False),
+    ],
+)
+def test_world_thresholds_come_from_the_policy(peer: str, world: tuple[int, int], expected: bool) -> None:
+    assert is_world_open(peer, world) is expected
+
+
 def test_exposes_world_needs_ingress(sc: ModuleType) -> None:
     rule = sc.change("e", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
     assert exposes_world(rule)
