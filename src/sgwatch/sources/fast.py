@@ -43,7 +43,7 @@ from sgwatch.sources.envelopes import cloudtrail_log, detect
 _NAMES: frozenset[str] = frozenset(SG_EVENT_NAMES)
 _event_name = operator.attrgetter("eventName")
 _RECORD_START = b'{"eventVersion"'  # the first key of every record CloudTrail writes
-_WINDOW = 8192  # bytes parsed from a record's start at first; doubled until the record fits
+_WINDOW = 8192  # bytes parsed from a record's start at first; four times more until the record fits
 _parse_value = json.JSONDecoder().raw_decode
 
 
