@@ -12,7 +12,7 @@ from typing import Any
 
 from sgwatch.model import Action, CloudTrailRecord, Direction, Outcome, PeerKind, RuleChange
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
-from sgwatch.normalize.permissions import Rule, loose_key, merge, permission_rules, request_rules, response_rules
+from sgwatch.normalize.permissions import Rule, merge, pair, permission_rules, request_rules, response_rules
 from sgwatch.normalize.values import MAPPING, Where, items, rule_ports, string, type_name
 
 _RULE_CALLS: dict[str, tuple[Action, Direction]] = {
@@ -59,14 +59,14 @@ class _Builder:
         )
 
     def add_rule(
-        self, action: Action, rule: Rule, group_id: str | None, group_name: str | None, not_applied: str | None = None
+        self, action: Action, rule: Rule, group_id: str | None, group_name: str | None, not_applied: bool = False
     ) -> None:
-        """One change for ``rule``; ``not_applied`` marks a successful call that did not apply it."""
+        """One change for ``rule``; ``not_applied``: the call succeeded but AWS reported the rule as unknown."""
         extra: dict[str, Any] = {}
-        if not_applied is not None:
+        if not_applied:
             extra = {
                 "outcome": Outcome.FAILURE,
-                "error_code": not_applied,
+                "error_code": UNKNOWN_PERMISSION,
                 "error_message": "the call succeeded but AWS reported this permission as unknown: nothing changed",
             }
         self.add(
@@ -134,25 +134,13 @@ def _rule_call(record: CloudTrailRecord, params: Mapping[str, Any], where: Where
     if not rules:
         out.add(action, group_id=group_id, group_name=group_name, direction=direction)
         return
-    for rule in rules:
-        if _take_unknown(rule, unknown):
-            # The call succeeded, but AWS did not know this rule: nothing was removed.
-            out.add_rule(action, rule, group_id, group_name, not_applied=UNKNOWN_PERMISSION)
-        else:
-            out.add_rule(action, rule, group_id, group_name)
+    # The call succeeded, but AWS did not know the rules named in unknownIpPermissionSet: nothing was removed.
+    not_applied = pair(rules, unknown)[0] if unknown else [None] * len(rules)
+    for rule, unknown_entry in zip(rules, not_applied, strict=True):
+        out.add_rule(action, rule, group_id, group_name, not_applied=unknown_entry is not None)
 
 
 UNKNOWN_PERMISSION = "unknownIpPermissionSet"
-
-
-def _take_unknown(rule: Rule, unknown: list[Rule]) -> bool:
-    """Remove and report the entry of ``unknownIpPermissionSet`` that names ``rule``, if any."""
-    for key in (lambda r: r.match_key, loose_key):
-        found = next((u for u in unknown if key(u) == key(rule)), None)
-        if found is not None:
-            unknown.remove(found)
-            return True
-    return False
 
 
 def _modify_rules(record: CloudTrailRecord, params: Mapping[str, Any], where: Where, out: _Builder) -> None:

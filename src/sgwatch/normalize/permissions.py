@@ -184,18 +184,15 @@ def loose_key(rule: Rule) -> tuple[Any, ...]:
     return (rule.protocol, rule.from_port, rule.to_port, rule.peer_kind)
 
 
-def merge(requested: list[Rule], responded: list[Rule] | None) -> list[Rule]:
-    """Each rule once: response entries (rule ids, group id) matched to the request's, request order kept.
+def pair(requested: list[Rule], offered: list[Rule]) -> tuple[list[Rule | None], list[Rule]]:
+    """The entry of ``offered`` that names each requested rule (or None), and the entries named by none.
 
-    Response entries that match no request entry are added after (the response is authoritative); request
-    entries with no response entry are kept (records from before rule ids existed have no response set).
+    Exact peers first for every rule, then by protocol/ports/peer kind (a group named by name in the request
+    comes back by id; a CIDR written with host bits comes back as AWS stored it), so a loose match never takes
+    the entry that is another rule's exact one.
     """
-    if not responded:
-        return requested
-    pool = list(responded)
+    pool = list(offered)
     matched: list[Rule | None] = [None] * len(requested)
-    # Exact peers first, then by protocol/ports/peer kind (a group named by name in the request comes back
-    # by id; a CIDR written with host bits comes back as AWS stored it).
     for key in (lambda r: r.match_key, loose_key):
         for index, rule in enumerate(requested):
             if matched[index] is not None:
@@ -204,6 +201,18 @@ def merge(requested: list[Rule], responded: list[Rule] | None) -> list[Rule]:
             if found is not None:
                 pool.remove(found)
                 matched[index] = found
+    return matched, pool
+
+
+def merge(requested: list[Rule], responded: list[Rule] | None) -> list[Rule]:
+    """Each rule once: response entries (rule ids, group id) matched to the request's, request order kept.
+
+    Response entries that match no request entry are added after (the response is authoritative); request
+    entries with no response entry are kept (records from before rule ids existed have no response set).
+    """
+    if not responded:
+        return requested
+    matched, pool = pair(requested, responded)
     merged = [
         rule
         if match is None
