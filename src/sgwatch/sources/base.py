@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,3 +45,15 @@ class Problem:
 
 
 SourceItem = RawRecord | S3ObjectRef | Problem
+
+
+class NestingError(ValueError):
+    """JSON nested deeper than Python's parser follows (``json`` raises RecursionError)."""
+
+
+def load_json(data: str | bytes) -> Any:
+    """``json.loads`` for input from outside: every unreadable input is a ValueError, deep nesting included."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise NestingError("nested too deeply to read") from None

@@ -10,13 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
-import json
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from sgwatch.sources.base import Problem, RawRecord, S3ObjectRef, SourceItem
+from sgwatch.sources.base import Problem, RawRecord, S3ObjectRef, SourceItem, load_json
 
 Unwrapper = Callable[[Mapping[str, Any], str, str | None], Iterator[SourceItem]]
 
@@ -26,8 +25,8 @@ def _parse_json_text(text: Any, origin: str, what: str, item_id: str | None) -> 
         yield Problem(origin=origin, message=f"{what} is not a string (got {type(text).__name__})", item_id=item_id)
         return
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = load_json(text)
+    except ValueError as exc:
         yield Problem(origin=origin, message=f"{what} is not valid JSON: {exc}", item_id=item_id)
         return
     yield from unwrap(doc, origin, item_id)
@@ -90,11 +89,11 @@ def cloudwatch_logs(doc: Mapping[str, Any], origin: str, item_id: str | None) ->
         yield Problem(origin=origin, message="awslogs.data is missing or not a string", item_id=item_id)
         return
     try:
-        payload = json.loads(gzip.decompress(base64.b64decode(data, validate=True)))
+        payload = load_json(gzip.decompress(base64.b64decode(data, validate=True)))
     except (binascii.Error, OSError, EOFError, zlib.error) as exc:
         yield Problem(origin=origin, message=f"awslogs.data is not base64 gzip: {exc}", item_id=item_id)
         return
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not UTF-8, or nested too deeply
         yield Problem(origin=origin, message=f"awslogs.data does not hold JSON: {exc}", item_id=item_id)
         return
     if not isinstance(payload, Mapping):

@@ -249,12 +249,15 @@ def scan_log(data: bytes, origin: str) -> LogScan | None:
     wanted = _candidates(heads)
     if not wanted:
         return LogScan(items=(), records=len(heads))
-    records = _located(data, heads, wanted, codecs)
-    how: Literal["located", "spans"] = "located"
-    if records is None:
-        spans = codecs.spans.decode(data).Records
-        records = [json.loads(bytes(spans[index])) for index in wanted]
-        how = "spans"
+    try:
+        records = _located(data, heads, wanted, codecs)
+        how: Literal["located", "spans"] = "located"
+        if records is None:
+            spans = codecs.spans.decode(data).Records
+            records = [json.loads(bytes(spans[index])) for index in wanted]
+            how = "spans"
+    except RecursionError:  # a candidate nested deeper than json follows: the plain path reports the file
+        return None
     items = tuple(
         RawRecord(data=record, origin=f"{origin}#{index}")
         for index, record in zip(wanted, records, strict=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import json
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from sgwatch.decode import is_sg_candidate
-from sgwatch.sources.base import Problem, RawRecord, SourceItem
+from sgwatch.sources.base import Problem, RawRecord, SourceItem, load_json
 from sgwatch.sources.envelopes import unwrap
 from sgwatch.sources.fast import Skipped, scan_log
 
@@ -106,11 +105,11 @@ def parse_documents(data: bytes, origin: str) -> Iterator[tuple[Any, str] | Prob
         yield Problem(origin=origin, message="empty input")
         return
     try:
-        doc = json.loads(stripped)
+        doc = load_json(stripped)
     except UnicodeDecodeError as exc:
         yield Problem(origin=origin, message=f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         return
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not JSON, or nested too deeply
         if stripped.count(b"\n") == 0:
             yield Problem(origin=origin, message=f"invalid JSON: {exc}")
             return
@@ -124,8 +123,8 @@ def parse_documents(data: bytes, origin: str) -> Iterator[tuple[Any, str] | Prob
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            doc = load_json(line)
+        except ValueError as exc:  # not JSON, not UTF-8, or nested too deeply
             problems.append(Problem(origin=f"{origin}:{number}", message=f"invalid JSON line: {exc}"))
             continue
         parsed_any = True

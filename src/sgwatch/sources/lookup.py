@@ -6,7 +6,6 @@ to stay under the API's 2 requests per second. Each event's ``CloudTrailEvent`` 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sgwatch.errors import SourceError
-from sgwatch.sources.base import Problem, RawRecord, SourceItem
+from sgwatch.sources.base import Problem, RawRecord, SourceItem, load_json
 
 MIN_INTERVAL = 0.5  # seconds between calls: LookupEvents allows 2 per second per account and region
 
@@ -35,8 +34,8 @@ def _event(raw: Any) -> LookupEvent:
     origin = f"cloudtrail:LookupEvents:{event_id}"
     text = raw.get("CloudTrailEvent")
     try:
-        data = json.loads(text) if isinstance(text, str) else None
-    except json.JSONDecodeError as exc:
+        data = load_json(text) if isinstance(text, str) else None
+    except ValueError as exc:
         data, error = None, f"CloudTrailEvent is not valid JSON: {exc}"
     else:
         error = "CloudTrailEvent is missing or not a JSON object"

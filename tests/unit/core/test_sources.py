@@ -134,3 +134,24 @@ def test_empty_directory_is_reported(tmp_path: Path) -> None:
     (item,) = list(read_paths([str(tmp_path)]))
     assert isinstance(item, Problem)
     assert "holds no" in item.message
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # deeper than json follows: RecursionError inside the parser
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+def test_json_nested_too_deeply_is_a_problem_and_the_rest_goes_on(tmp_path: Path, fast: bool) -> None:
+    ssh = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
+    deep_record = json.dumps({**ssh, "eventID": "deep"})[:-1] + f', "x": {DEEP}}}'
+    (tmp_path / "a-log.json").write_text('{"Records": [' + deep_record + "]}")
+    (tmp_path / "b-lines.jsonl").write_text(f'{{"a": {DEEP}}}\n' + json.dumps(ssh) + "\n")
+    sqs = {"Records": [{"eventSource": "aws:sqs", "messageId": "m-1", "body": f'{{"a": {DEEP}}}'}]}
+    (tmp_path / "c-sqs.json").write_text(json.dumps(sqs))
+    items = list(read_paths([str(tmp_path)], fast=fast))
+    problems = [(Path(p.origin).name, p.message) for p in items if isinstance(p, Problem)]
+    assert problems == [
+        ("a-log.json", "invalid JSON: nested too deeply to read"),
+        ("b-lines.jsonl:1", "invalid JSON line: nested too deeply to read"),
+        ("c-sqs.json#sqs:m-1", "SQS message body is not valid JSON: nested too deeply to read"),
+    ]
+    assert [i.data for i in items if isinstance(i, RawRecord)] == [ssh]
