@@ -16,7 +16,7 @@ import itertools
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,16 +55,20 @@ def _init_worker(policy: Policy, today: dt.date | None, scope: Scope | None) -> 
 def judge_file(path: str, policy: Policy, today: dt.date | None = None, scope: Scope | None = None) -> FileResult:
     """Read (fast path) and judge one file; records skipped unparsed still count in ``stats.records``."""
     stats = ScanStats()
-    skipped = Skipped()
-    results = tuple(judge(read_source(path, skipped=skipped), policy, stats=stats, today=today, scope=scope))
-    stats.records += skipped.records
+    results = tuple(_judge_here(lambda skipped: read_source(path, skipped=skipped), policy, stats, today, scope))
     return FileResult(results=results, stats=stats)
+
+
+def _judge_batch(
+    paths: tuple[str, ...], policy: Policy, today: dt.date | None, scope: Scope | None
+) -> tuple[FileResult, ...]:
+    return tuple(judge_file(path, policy, today, scope) for path in paths)
 
 
 def _judge_in_worker(paths: tuple[str, ...]) -> tuple[FileResult, ...]:
     if _worker_policy is None:
         raise RuntimeError("worker process was not initialised with a policy")
-    return tuple(judge_file(path, _worker_policy, _worker_today, _worker_scope) for path in paths)
+    return _judge_batch(paths, _worker_policy, _worker_today, _worker_scope)
 
 
 def _batches(entries: Iterator[str | Path | Problem], batch_bytes: int) -> Iterator[tuple[str, ...] | str | Problem]:
@@ -98,16 +102,6 @@ def merge_stats(total: ScanStats, part: ScanStats) -> None:
         total.by_severity[severity] = total.by_severity.get(severity, 0) + count
 
 
-def _in_process(
-    paths: Sequence[str], policy: Policy, stats: ScanStats, today: dt.date | None, scope: Scope | None
-) -> Iterator[Result]:
-    skipped = Skipped()
-    try:
-        yield from judge(read_paths(paths, skipped=skipped), policy, stats=stats, today=today, scope=scope)
-    finally:
-        stats.records += skipped.records
-
-
 def _read_entries(entries: Iterable[tuple[str, ...] | str | Problem], skipped: Skipped) -> Iterator[SourceItem]:
     """What ``read_paths`` yields, over entries already walked and batched."""
     for entry in entries:
@@ -118,16 +112,17 @@ def _read_entries(entries: Iterable[tuple[str, ...] | str | Problem], skipped: S
                 yield from read_source(path, skipped=skipped)
 
 
-def _one_batch_in_process(
-    entries: Sequence[tuple[str, ...] | str | Problem],
+def _judge_here(
+    read: Callable[[Skipped], Iterable[SourceItem]],
     policy: Policy,
     stats: ScanStats,
     today: dt.date | None,
     scope: Scope | None,
 ) -> Iterator[Result]:
+    """``pipeline.judge`` in this process over what ``read`` yields, counting the records it skipped unparsed."""
     skipped = Skipped()
     try:
-        yield from judge(_read_entries(entries, skipped), policy, stats=stats, today=today, scope=scope)
+        yield from judge(read(skipped), policy, stats=stats, today=today, scope=scope)
     finally:
         stats.records += skipped.records
 
@@ -178,7 +173,7 @@ def judge_paths(
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
-        yield from _in_process(paths, policy, stats, today, scope)
+        yield from _judge_here(lambda skipped: read_paths(paths, skipped=skipped), policy, stats, today, scope)
         return
     batched = _batches(walk(paths), batch_bytes)
     ahead: list[tuple[str, ...] | str | Problem] = []
@@ -189,7 +184,7 @@ def judge_paths(
         if file_batches > 1:
             break
     else:
-        yield from _one_batch_in_process(ahead, policy, stats, today, scope)
+        yield from _judge_here(lambda skipped: _read_entries(ahead, skipped), policy, stats, today, scope)
         return
     helpers = workers - 1
     seen: set[tuple[str, str]] = set()
@@ -200,28 +195,31 @@ def judge_paths(
         helpers, mp_context=context, initializer=_init_worker, initargs=(policy, today, scope)
     ) as pool:
         entries = itertools.chain(ahead, batched)
+
+        def pull(here: bool) -> bool:
+            """Queue the next entry (a batch goes to the pool, or is judged here); False once none is left."""
+            nonlocal submitted
+            entry = next(entries, None)
+            if entry is None:
+                return False
+            if not isinstance(entry, tuple):
+                pending.append(entry)  # a problem, or stdin: handled here, in order, when its turn comes
+            elif here:
+                pending.append(_judge_batch(entry, policy, today, scope))
+            else:
+                pending.append(pool.submit(_judge_in_worker, entry))
+                submitted += 1
+            return True
+
         exhausted = False
         while True:
             while not exhausted and submitted < 2 * helpers:
-                entry = next(entries, None)
-                if entry is None:
-                    exhausted = True
-                elif isinstance(entry, tuple):
-                    pending.append(pool.submit(_judge_in_worker, entry))
-                    submitted += 1
-                else:
-                    pending.append(entry)  # a problem, or stdin: handled here, in order, when its turn comes
+                exhausted = not pull(here=False)
             if not pending:
                 break
             head = pending[0]
             if isinstance(head, Future) and not head.done() and not exhausted and len(pending) < 4 * workers:
-                entry = next(entries, None)  # the others are busy: judge the next batch here meanwhile
-                if entry is None:
-                    exhausted = True
-                elif isinstance(entry, tuple):
-                    pending.append(tuple(judge_file(path, policy, today, scope) for path in entry))
-                else:
-                    pending.append(entry)
+                exhausted = not pull(here=True)  # the others are busy: judge the next batch here meanwhile
                 continue
             pending.popleft()
             if isinstance(head, Problem):
