@@ -43,7 +43,10 @@ def parse_time(text: str, now: datetime, option: str = "time") -> datetime:
     relative = _RELATIVE.match(value)
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2).lower()
-        return now - timedelta(**{_UNITS[unit]: amount})
+        try:
+            return now - timedelta(**{_UNITS[unit]: amount})
+        except OverflowError:
+            raise ValueError(f"{option}: {text!r} reaches before the year 1") from None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

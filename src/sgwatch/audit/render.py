@@ -277,7 +277,7 @@ def render_report(data: ReportData) -> str:
         actors=_actors(data),
         exposed_note=_e(
             f"Reconstructed from every recorded change up to {_time(data.until)} UTC: ingress rules from public "
-            "IPv4 ranges of /8 or wider, or public IPv6 ranges of /16 or wider."
+            f"IPv4 ranges of /{data.world[0]} or wider, or public IPv6 ranges of /{data.world[1]} or wider."
         ),
         exposed=_exposed(data),
         remediations=_remediations(data),

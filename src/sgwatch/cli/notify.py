@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from sgwatch.cli.output import log_to_stderr
 from sgwatch.model import Delivery, DeliveryStatus
 
 
@@ -64,15 +64,8 @@ def test(config_path: Path, channels: tuple[str, ...], verbose: bool) -> None:
     from sgwatch.notify.delivery import send_test_alert  # noqa: PLC0415
     from sgwatch.settings import load_settings  # noqa: PLC0415
 
-    logger = logging.getLogger("sgwatch.notify")
-    handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
-    logger.addHandler(handler)
-    if verbose:
-        logger.setLevel(logging.DEBUG)
-    try:
+    with log_to_stderr("sgwatch.notify", verbose):
         deliveries = send_test_alert(load_settings(config_path), channels=channels)
-    finally:
-        logger.removeHandler(handler)
     for delivery in deliveries:
         click.echo(format_outcome(delivery))
     if any(d.status is not DeliveryStatus.DELIVERED for d in deliveries):

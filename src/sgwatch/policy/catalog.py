@@ -20,9 +20,9 @@ class CatalogEntry:
 @cache
 def load_catalog() -> dict[str, CatalogEntry]:
     """Every finding sgwatch can raise, by id (read once, on first use)."""
-    # Imported here, not at the top: the YAML parser costs ~30 ms and importlib.resources ~20 ms to import
-    # (tempfile, shutil, zipfile, ...), paid by every Lambda cold start. pkgutil.get_data reads package data
-    # through the package's loader too (zip imports included) for ~2 ms.
+    # importlib.resources costs ~20 ms to import (tempfile, shutil, zipfile, ...), paid by every Lambda cold
+    # start; pkgutil.get_data reads package data through the package's loader too (zip imports included) for
+    # ~2 ms. (yaml is loaded with the policy schema anyway.)
     import pkgutil  # noqa: PLC0415
 
     import yaml  # noqa: PLC0415

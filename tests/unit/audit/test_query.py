@@ -116,6 +116,11 @@ def test_parse_time_rejects_with_examples(text: str) -> None:
         parse_time(text, NOW, "--since")
 
 
+def test_parse_time_age_before_year_one_is_an_error_not_a_crash() -> None:
+    with pytest.raises(ValueError, match=r"--since: '99999999d' reaches before the year 1"):
+        parse_time("99999999d", NOW, "--since")
+
+
 def test_parse_peer() -> None:
     assert parse_peer("10.0.0.0/8") == "10.0.0.0/8"
     assert parse_peer("sg-123") == "sg-123"

@@ -191,3 +191,10 @@ def test_top_actors_order(sc: ModuleType) -> None:
     alice = actors[0]
     assert (alice.changes, alice.high_or_worse, alice.world_opened, alice.highest) == (4, 2, 2, Severity.CRITICAL)
     assert len(top_actors(sc.scenario(), limit=2)) == 2
+
+
+def test_exposed_note_states_the_thresholds_used(filled: AuditStore) -> None:
+    default = render_report(collect_report(filled, SINCE, UNTIL, UNTIL))
+    assert "IPv4 ranges of /8 or wider, or public IPv6 ranges of /16 or wider" in default
+    narrow = render_report(collect_report(filled, SINCE, UNTIL, UNTIL, world=(24, 48)))
+    assert "IPv4 ranges of /24 or wider, or public IPv6 ranges of /48 or wider" in narrow

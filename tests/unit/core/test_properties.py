@@ -102,7 +102,6 @@ def test_one_change_per_rule_and_peer(perms: list[dict[str, Any]], as_json: bool
         for p in perms
     )
     assert len(result) == expected
-    assert len({c.dedup_key for c in result}) <= len(result)
     assert [c.rule_index for c in result] == list(range(len(result)))
     for change in result:
         assert change.protocol in {"tcp", "udp", "icmp", "-1", "icmpv6"}

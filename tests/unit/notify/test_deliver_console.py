@@ -160,3 +160,8 @@ def test_injected_clock_is_used_for_the_run(alerts: ModuleType, clock: Any) -> N
     deliveries = deliver_with_clock([alerts.critical_ssh()], settings(), clock=clock)
     assert deliveries[0].status is DeliveryStatus.DELIVERED
     assert clock.sleeps == []
+    # A rate limit makes the second alert wait: on the injected clock, not on the real one.
+    paced = settings("notify:\n  - type: console\n    rate_limit: 1/s\n")
+    deliveries = deliver_with_clock([alerts.critical_ssh(), alerts.multi_rule()], paced, clock=clock)
+    assert [d.status for d in deliveries] == [DeliveryStatus.DELIVERED] * 2
+    assert clock.sleeps == [1.0]
