@@ -118,11 +118,13 @@ def _judge_here(
     stats: ScanStats,
     today: dt.date | None,
     scope: Scope | None,
+    *,
+    seen: set[tuple[str, str]] | None = None,
 ) -> Iterator[Result]:
     """``pipeline.judge`` in this process over what ``read`` yields, counting the records it skipped unparsed."""
     skipped = Skipped()
     try:
-        yield from judge(read(skipped), policy, stats=stats, today=today, scope=scope)
+        yield from judge(read(skipped), policy, stats=stats, today=today, scope=scope, seen=seen)
     finally:
         stats.records += skipped.records
 
@@ -162,18 +164,23 @@ def judge_paths(
     today: dt.date | None = None,
     scope: Scope | None = None,
     batch_bytes: int = BATCH_BYTES,
+    seen: set[tuple[str, str]] | None = None,
 ) -> Iterator[Judgement | Problem]:
     """Judge every security-group change in the paths (files, directories, ``-``) on ``workers`` processes.
 
     Same results, same order and same final ``stats`` as ``pipeline.judge(read_paths(paths), ...)`` with every
     record counted; stdin (``-``) is read in this process. ``workers`` counts this process: it starts
     ``workers - 1`` others, keeps each of them at most two batches of about ``batch_bytes`` (as stored) ahead,
-    and judges further batches itself while it waits for theirs, so no core idles on bookkeeping.
+    and judges further batches itself while it waits for theirs, so no core idles on bookkeeping. ``seen``:
+    as for ``pipeline.judge``, to deduplicate across several calls of one run.
     """
+    seen = seen if seen is not None else set()
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
-        yield from _judge_here(lambda skipped: read_paths(paths, skipped=skipped), policy, stats, today, scope)
+        yield from _judge_here(
+            lambda skipped: read_paths(paths, skipped=skipped), policy, stats, today, scope, seen=seen
+        )
         return
     batched = _batches(walk(paths), batch_bytes)
     ahead: list[tuple[str, ...] | str | Problem] = []
@@ -184,10 +191,9 @@ def judge_paths(
         if file_batches > 1:
             break
     else:
-        yield from _judge_here(lambda skipped: _read_entries(ahead, skipped), policy, stats, today, scope)
+        yield from _judge_here(lambda skipped: _read_entries(ahead, skipped), policy, stats, today, scope, seen=seen)
         return
     helpers = workers - 1
-    seen: set[tuple[str, str]] = set()
     pending: deque[Future[tuple[FileResult, ...]] | tuple[FileResult, ...] | str | Problem] = deque()
     submitted = 0  # futures in ``pending``
     context = _context()

@@ -7,16 +7,21 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sgwatch.cli.output import log_to_stderr, print_table, warn, write_jsonl
+from sgwatch.errors import StoreError
 from sgwatch.model import DeliveryStatus, Judgement, Severity
 from sgwatch.parallel import judge_paths
 from sgwatch.pipeline import ScanStats, Scope, build_alerts, judge
 from sgwatch.policy import Policy, load_policy
 from sgwatch.settings import Settings, load_settings
 from sgwatch.sources import Problem
+
+if TYPE_CHECKING:
+    from sgwatch.audit.store import AuditStore
 
 EXIT_DELIVERY = 1
 EXIT_INPUT = 2
@@ -25,52 +30,68 @@ EXIT_FAIL_ON = 3
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
 
 
+def open_store(store_path: Path | None) -> AuditStore | None:
+    """The audit store, opened before any input is read: an unusable path stops the run, not its alerts."""
+    if store_path is None:
+        return None
+    from sgwatch.audit.store import AuditStore  # noqa: PLC0415 - sqlite only when asked for
+
+    return AuditStore.open(store_path)
+
+
 def record_and_deliver(
-    judged: list[Judgement], settings: Settings, store_path: Path | None, *, notify: bool, verbose: bool
+    judged: list[Judgement], settings: Settings, store: AuditStore | None, *, notify: bool, verbose: bool
 ) -> bool:
-    """Record in the audit store and/or deliver alerts; True when a delivery finally failed."""
-    store = None
-    if store_path is not None:
-        from sgwatch.audit.store import AuditStore  # noqa: PLC0415 - sqlite only when asked for
+    """Record in the audit store and/or deliver alerts; True when recording or a delivery finally failed.
 
-        store = AuditStore.open(store_path)
-    try:
-        if store is not None:
+    A store that fails while recording is reported and the alerts still go out (without the sent ledger).
+    """
+    failed = False
+    if store is not None:
+        try:
             added = store.record_judgements(judged)
-            warn(f"audit: {added} new changes recorded in {store_path}")
-        if not notify:
-            return False
-        from sgwatch.cli.notify import format_delivery_summary  # noqa: PLC0415
-        from sgwatch.notify import deliver_alerts  # noqa: PLC0415
+            warn(f"audit: {added} new changes recorded in {store.path}")
+        except StoreError as exc:
+            warn(f"audit: nothing recorded: {exc}")
+            store, failed = None, True
+    if not notify:
+        return failed
+    from sgwatch.cli.notify import format_delivery_summary  # noqa: PLC0415
+    from sgwatch.notify import deliver_alerts  # noqa: PLC0415
 
-        ledger = None
-        if store is not None:
-            from sgwatch.audit.ledger import SqliteSentLedger  # noqa: PLC0415
+    ledger = None
+    if store is not None:
+        from sgwatch.audit.ledger import SqliteSentLedger  # noqa: PLC0415
 
-            ledger = SqliteSentLedger(store)
-        with log_to_stderr("sgwatch.notify", verbose):
-            deliveries = deliver_alerts(build_alerts(judged), settings, ledger=ledger)
-        if store is not None:
+        ledger = SqliteSentLedger(store)
+    with log_to_stderr("sgwatch.notify", verbose):
+        deliveries = deliver_alerts(build_alerts(judged), settings, ledger=ledger)
+    if store is not None:
+        try:
             store.record_deliveries(deliveries)
-        for line in format_delivery_summary(deliveries):
-            warn(line)
-        return any(d.status is DeliveryStatus.FAILED for d in deliveries)
-    finally:
-        if store is not None:
-            store.close()
+        except StoreError as exc:
+            warn(f"audit: deliveries not recorded: {exc}")
+            failed = True
+    for line in format_delivery_summary(deliveries):
+        warn(line)
+    return failed or any(d.status is DeliveryStatus.FAILED for d in deliveries)
 
 
 def judge_inputs(
     paths: tuple[str, ...], policy: Policy, *, scope: Scope, stats: ScanStats, workers: int
 ) -> Iterator[Judgement | Problem]:
-    """Local files on ``workers`` processes; ``s3://`` URLs listed by the CloudTrail key layout, in order."""
+    """Local files on ``workers`` processes; ``s3://`` URLs listed by the CloudTrail key layout, in order.
+
+    One change is judged once in the whole run, whichever inputs carry it.
+    """
+    seen: set[tuple[str, str]] = set()
     local: list[str] = []
     for path in paths:
         if not path.startswith("s3://"):
             local.append(path)
             continue
         if local:
-            yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope)
+            yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope, seen=seen)
             local = []
         from sgwatch.sources.s3 import iter_s3_items  # noqa: PLC0415 - boto3 only for S3
 
@@ -82,9 +103,9 @@ def judge_inputs(
             regions=scope.regions,
             progress=sys.stderr.isatty(),
         )
-        yield from judge(items, policy, stats=stats, scope=scope)
+        yield from judge(items, policy, stats=stats, scope=scope, seen=seen)
     if local:
-        yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope)
+        yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope, seen=seen)
 
 
 def _time_option(value: str | None, option: str) -> datetime | None:
@@ -176,8 +197,8 @@ def scan(
     """Scan CloudTrail files, directories, envelopes, stdin (-) or S3 archives (s3://bucket/prefix).
 
     Reads bare records, CloudTrail log files (plain or .gz), EventBridge, SNS, SQS and CloudWatch Logs
-    events, and JSON lines of any of them. Exit codes: 0 ok, 1 a delivery failed, 2 bad input (after
-    processing everything readable), 3 --fail-on met.
+    events, and JSON lines of any of them. Exit codes: 0 ok, 1 a delivery or the audit record failed,
+    2 bad input (after processing everything readable), 3 --fail-on met.
     """
     if not paths:
         if sys.stdin.isatty():
@@ -191,7 +212,8 @@ def scan(
         parse_notify(settings)  # a bad channel stops the run before any input is read, not after
     threshold = Severity.parse(min_severity)
     fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
-    keep_all = notify or db_path is not None or settings.db_path is not None
+    store_path = db_path or settings.db_path
+    keep_all = notify or store_path is not None
     stats = ScanStats()
     shown: list[Judgement] = []
     judged: list[Judgement] = []
@@ -202,28 +224,31 @@ def scan(
         accounts=_list_option(accounts),
         regions=_list_option(regions),
     )
-    for result in judge_inputs(paths, policy, scope=scope, stats=stats, workers=workers or os.cpu_count() or 1):
-        if isinstance(result, Problem):
-            warn(str(result))
-            continue
-        worst = max(worst, result.severity)
+    store = open_store(store_path)
+    try:
+        for result in judge_inputs(paths, policy, scope=scope, stats=stats, workers=workers or os.cpu_count() or 1):
+            if isinstance(result, Problem):
+                warn(str(result))
+                continue
+            worst = max(worst, result.severity)
+            if keep_all:
+                judged.append(result)
+            if result.severity < threshold:
+                continue
+            if fmt == "jsonl":
+                write_jsonl(result, sys.stdout)
+            else:
+                shown.append(result)
+        if fmt == "table":
+            print_table(shown)
+        warn(_summary(stats))
+        exit_code = 0
         if keep_all:
-            judged.append(result)
-        if result.severity < threshold:
-            continue
-        if fmt == "jsonl":
-            write_jsonl(result, sys.stdout)
-        else:
-            shown.append(result)
-    if fmt == "table":
-        print_table(shown)
-    warn(_summary(stats))
-
-    exit_code = 0
-    store_path = db_path or settings.db_path
-    if store_path is not None or notify:
-        failed = record_and_deliver(judged, settings, store_path, notify=notify, verbose=verbose)
-        exit_code = EXIT_DELIVERY if failed else 0
+            failed = record_and_deliver(judged, settings, store, notify=notify, verbose=verbose)
+            exit_code = EXIT_DELIVERY if failed else 0
+    finally:
+        if store is not None:
+            store.close()
     if exit_code == 0 and fail_on is not None and stats.changes and worst >= Severity.parse(fail_on):
         exit_code = EXIT_FAIL_ON
     if exit_code == 0 and stats.problems:

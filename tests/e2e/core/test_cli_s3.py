@@ -97,3 +97,12 @@ def test_missing_bucket_is_one_line(aws_env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert "no-such-bucket" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_change_in_several_inputs_is_judged_once(aws_env: dict[str, str], bucket: str) -> None:
+    local = scan(aws_env, str(EXAMPLES))
+    expected = [json.loads(line) for line in local.stdout.splitlines()]
+    assert expected
+    both = scan(aws_env, str(EXAMPLES), f"s3://{bucket}/org/", str(EXAMPLES), "--until", "2026-03-01T14:00:00Z")
+    assert [json.loads(line) for line in both.stdout.splitlines()] == expected
+    assert f"{len(expected)} security-group changes" in both.stderr

@@ -183,3 +183,31 @@ def test_bad_channel_config_stops_before_reading_input(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"sgwatch: error: {config}:2: notify[0]: type: expected one of")
+
+
+def test_audit_store_with_notify_records_and_delivers_once(tmp_path: Path) -> None:
+    config = tmp_path / "sgwatch.yaml"
+    config.write_text("notify:\n  - type: console\n    min_severity: info\n", encoding="utf-8")
+    ssh = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
+    db = tmp_path / "audit.sqlite"
+    first = run("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
+    assert first.returncode == 0, first.stderr
+    assert f"audit: 1 new changes recorded in {db}" in first.stderr
+    assert "1 delivered" in first.stderr
+    again = run("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
+    assert "audit: 0 new changes recorded" in again.stderr  # the sent ledger in the store: no second alert
+    assert "1 delivered" not in again.stderr
+
+
+def test_unusable_audit_store_stops_the_run_before_reading_input(tmp_path: Path) -> None:
+    config = tmp_path / "sgwatch.yaml"
+    config.write_text("notify:\n  - type: console\n", encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    ssh = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
+    result = run("scan", ssh, "--config", str(config), "--notify", "--db", str(blocker / "audit.sqlite"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("sgwatch: error: ")
+    assert str(blocker / "audit.sqlite") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # nothing judged, so nothing half-done: no alert lost after the fact
