@@ -233,7 +233,7 @@ def _located(data: bytes, heads: Sequence[Any], wanted: list[int], codecs: _Code
     return records
 
 
-def scan_log(data: bytes, origin: str) -> LogScan | None:
+def scan_log(data: bytes, origin: str, item_id: str | None = None) -> LogScan | None:
     """The security-group candidates of one CloudTrail log file, or None when the plain path must decide."""
     codecs = _codecs()
     if codecs is None:
@@ -259,7 +259,7 @@ def scan_log(data: bytes, origin: str) -> LogScan | None:
     except RecursionError:  # a candidate nested deeper than json follows: the plain path reports the file
         return None
     items = tuple(
-        RawRecord(data=record, origin=f"{origin}#{index}")
+        RawRecord(data=record, origin=f"{origin}#{index}", item_id=item_id)
         for index, record in zip(wanted, records, strict=True)
         if is_sg_candidate(record)
     )

@@ -142,13 +142,13 @@ def read_bytes(source: str | Path, stdin: BinaryIO | None = None) -> bytes:
     return Path(source).read_bytes()
 
 
-def _unwrap_all(data: bytes, origin: str) -> Iterator[SourceItem]:
+def _unwrap_all(data: bytes, origin: str, item_id: str | None) -> Iterator[SourceItem]:
     for parsed in parse_documents(data, origin):
         if isinstance(parsed, Problem):
-            yield parsed
+            yield Problem(origin=parsed.origin, message=parsed.message, item_id=item_id)
         else:
             doc, where = parsed
-            yield from unwrap(doc, where)
+            yield from unwrap(doc, where, item_id)
 
 
 def _only_candidates(items: Iterable[SourceItem], skipped: Skipped) -> Iterator[SourceItem]:
@@ -169,25 +169,36 @@ def read_source(
     ``fast=False``, in the same order.
     """
     origin = str(source)
+    try:
+        data = read_bytes(source, stdin)
+    except OSError as exc:
+        yield Problem(origin=origin, message=f"cannot read: {exc.strerror or exc}")
+        return
+    yield from read_data(data, origin, fast=fast, skipped=skipped)
+
+
+def read_data(
+    data: bytes, origin: str, *, item_id: str | None = None, fast: bool = True, skipped: Skipped | None = None
+) -> Iterator[SourceItem]:
+    """Every record (or problem) in the bytes of one file or object named ``origin`` (gzip or not, any
+    envelope); ``item_id`` goes on each item; ``fast`` and ``skipped``: see read_source."""
     damaged: tuple[type[Exception], ...] = (EOFError, zlib.error, *_gunzip()[1])
     try:
-        data = decompress(read_bytes(source, stdin))
-    except OSError as exc:
-        message = exc.strerror or str(exc)
-        if isinstance(exc, gzip.BadGzipFile) or "gzip" in str(exc).lower():
-            message = f"corrupt gzip: {exc}"
-        yield Problem(origin=origin, message=f"cannot read: {message}")
+        data = decompress(data)
+    except OSError as exc:  # gzip.BadGzipFile and its kin
+        yield Problem(origin=origin, message=f"cannot read: corrupt gzip: {exc}", item_id=item_id)
         return
     except damaged as exc:
-        yield Problem(origin=origin, message=f"truncated or corrupt gzip: {exc or 'unexpected end of data'}")
+        message = f"truncated or corrupt gzip: {exc or 'unexpected end of data'}"
+        yield Problem(origin=origin, message=message, item_id=item_id)
         return
     if not fast:
-        yield from _unwrap_all(data, origin)
+        yield from _unwrap_all(data, origin, item_id)
         return
     counter = skipped if skipped is not None else Skipped()
-    scan = scan_log(data, origin)
+    scan = scan_log(data, origin, item_id)
     if scan is None:
-        yield from _only_candidates(_unwrap_all(data, origin), counter)
+        yield from _only_candidates(_unwrap_all(data, origin, item_id), counter)
         return
     counter.records += scan.skipped
     yield from scan.items

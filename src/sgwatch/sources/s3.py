@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import calendar
 import re
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sgwatch.errors import SourceError
 from sgwatch.sources.base import Problem, RawRecord, SourceItem
-from sgwatch.sources.envelopes import unwrap
-from sgwatch.sources.files import SUFFIXES, decompress, parse_documents
+from sgwatch.sources.files import SUFFIXES, read_data
 
 # CloudTrail delivers a file within minutes of its events (its key holds the delivery day and minute);
 # keep files delivered up to this long after ``until`` so late events are not missed.
@@ -84,16 +82,6 @@ class KeyFilter:
             return True
         assert at is not None
         return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
-
-
-def _gzip_errors() -> tuple[type[Exception], ...]:
-    """What ``files.decompress`` raises on corrupt data (python-isal has its own error class)."""
-    errors: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error)
-    try:
-        from isal.igzip_lib import IsalError  # noqa: PLC0415 - optional accelerator
-    except ImportError:
-        return errors
-    return (*errors, cast("type[Exception]", IsalError))
 
 
 def _client_error(exc: Exception) -> str:
@@ -230,19 +218,9 @@ def read_object(
     except (ClientError, BotoCoreError) as exc:
         yield Problem(origin=origin, message=f"cannot read: {_client_error(exc)}", item_id=item_id)
         return
-    try:
-        data = decompress(body)
-    except _gzip_errors() as exc:
-        yield Problem(origin=origin, message=f"corrupt gzip: {exc or 'unexpected end of data'}", item_id=item_id)
-        return
-    for parsed in parse_documents(data, origin):
-        if isinstance(parsed, Problem):
-            yield Problem(origin=parsed.origin, message=parsed.message, item_id=item_id)
-            continue
-        doc, where = parsed
-        for item in unwrap(doc, where, item_id):
-            if keep is None or not isinstance(item, RawRecord) or keep.record_ok(item.data):
-                yield item
+    for item in read_data(body, origin, item_id=item_id, fast=False):
+        if keep is None or not isinstance(item, RawRecord) or keep.record_ok(item.data):
+            yield item
 
 
 def iter_s3_items(
