@@ -41,3 +41,22 @@ class StoreError(SgwatchError):
 
 class DeployError(SgwatchError):
     """Building, packaging or deploying the AWS pipeline failed."""
+
+
+def aws_error(exc: BaseException, limit: int | None = 200) -> tuple[str, str]:
+    """(code, message) of a botocore ClientError: the message on one line, cut at ``limit`` characters.
+
+    Anything else (a BotoCoreError, a timeout) gives ``("", str(exc))``. Pure: reads ``exc.response`` only.
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return "", str(exc)
+    error = response.get("Error", {})
+    message = " ".join(str(error.get("Message", "")).split())
+    return str(error.get("Code", "Unknown")), message if limit is None else message[:limit]
+
+
+def aws_error_text(exc: BaseException, limit: int | None = 200) -> str:
+    """``Code: message`` for a botocore ClientError, ``str(exc)`` for anything else."""
+    code, message = aws_error(exc, limit)
+    return f"{code}: {message}" if code else message

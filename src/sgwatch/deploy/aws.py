@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sgwatch.errors import DeployError
+from sgwatch.errors import DeployError, aws_error
 
 
 class Aws:
@@ -39,18 +39,12 @@ class Aws:
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError (empty for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
+    return aws_error(exc)[0]
 
 
 def error_message(exc: BaseException) -> str:
     """The AWS error message of a botocore ClientError (``str(exc)`` for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Message", exc))
-    return str(exc)
+    return aws_error(exc, None)[1]
 
 
 @contextmanager

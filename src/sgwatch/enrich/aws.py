@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sgwatch.enrich.facts import GroupFacts, InterfaceFacts, RuleFacts
-from sgwatch.errors import EnrichError
+from sgwatch.errors import EnrichError, aws_error
 from sgwatch.model import Direction, PeerKind
 
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
@@ -86,11 +86,9 @@ class Boto3Describer:
         try:
             response: Mapping[str, Any] = getattr(self._client_for(region), operation)(**kwargs)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", "Unknown"))
+            code, message = aws_error(exc)
             if code in _NOT_FOUND:
                 return None
-            message = " ".join(str(error.get("Message", "")).split())[:200]
             raise EnrichError(f"{region or 'default region'}: {operation} {subject}: {code}: {message}") from exc
         except BotoCoreError as exc:
             raise EnrichError(f"{region or 'default region'}: {operation} {subject}: {exc}") from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sgwatch.errors import RemediationError
+from sgwatch.errors import RemediationError, aws_error
 from sgwatch.model import Direction, Remediation, RemediationStatus, RevokePlan
 from sgwatch.remediate.plan import describe_plan
 
@@ -47,8 +47,7 @@ class Ec2Reverter:
         try:
             response: Mapping[str, Any] = getattr(self._client_for(region), operation)(**kwargs)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", "Unknown"))
+            code, message = aws_error(exc, 300)
             if code in ALREADY_GONE:
                 return Remediation(
                     plan=plan,
@@ -56,7 +55,6 @@ class Ec2Reverter:
                     dry_run=False,
                     detail=f"{subject}: already gone ({code})",
                 )
-            message = " ".join(str(error.get("Message", "")).split())[:300]
             raise RemediationError(
                 f"{region or 'default region'}: {operation} {subject} failed: {code}: {message}"
             ) from exc

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from sgwatch.errors import ConfigError
+from sgwatch.errors import ConfigError, aws_error_text
 from sgwatch.runtime.clients import AwsClients
 from sgwatch.settings import Settings, load_settings, load_settings_text
 
@@ -24,9 +24,8 @@ def read_ssm_parameter(name: str, clients: AwsClients) -> str:
     try:
         response = clients.client("ssm").get_parameter(Name=name, WithDecryption=True)
     except ClientError as exc:
-        error = exc.response.get("Error", {})
         raise ConfigError(
-            f"ssm:{name}: cannot read the config parameter: {error.get('Code')}: {error.get('Message', '')} "
+            f"ssm:{name}: cannot read the config parameter: {aws_error_text(exc, None)} "
             "(check the parameter name, region and ssm:GetParameter / kms:Decrypt permissions)"
         ) from exc
     except BotoCoreError as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sgwatch.errors import SourceError
+from sgwatch.errors import SourceError, aws_error, aws_error_text
 from sgwatch.sources.base import Problem, RawRecord, SourceItem, load_json
 
 MIN_INTERVAL = 0.5  # seconds between calls: LookupEvents allows 2 per second per account and region
@@ -78,11 +78,8 @@ def lookup_events(
             try:
                 response = client.lookup_events(**kwargs)
             except ClientError as exc:
-                error = exc.response.get("Error", {})
-                hint = " (the credentials need cloudtrail:LookupEvents)" if "Denied" in str(error.get("Code")) else ""
-                raise SourceError(
-                    f"cloudtrail:LookupEvents {name}: {error.get('Code')}: {error.get('Message', '')}{hint}"
-                ) from exc
+                hint = " (the credentials need cloudtrail:LookupEvents)" if "Denied" in aws_error(exc)[0] else ""
+                raise SourceError(f"cloudtrail:LookupEvents {name}: {aws_error_text(exc, None)}{hint}") from exc
             except BotoCoreError as exc:
                 raise SourceError(f"cloudtrail:LookupEvents {name}: {exc}") from exc
             for raw in response.get("Events") or ():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sgwatch.errors import SourceError
+from sgwatch.errors import SourceError, aws_error_text
 from sgwatch.sources.base import Problem, RawRecord, SourceItem
 from sgwatch.sources.files import SUFFIXES, read_data
 
@@ -84,14 +84,6 @@ class KeyFilter:
         return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
 
 
-def _client_error(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        return f"{error.get('Code', 'Unknown')}: {' '.join(str(error.get('Message', '')).split())[:200]}"
-    return str(exc)
-
-
 class _Lister:
     def __init__(self, client: Any, bucket: str) -> None:
         self.client = client
@@ -105,7 +97,7 @@ class _Lister:
         except (ClientError, BotoCoreError) as exc:
             where = f"s3://{self.bucket}/{kwargs.get('Prefix', '')}"
             raise SourceError(
-                f"{where}: cannot list: {_client_error(exc)} (check the bucket name, region and s3:ListBucket)"
+                f"{where}: cannot list: {aws_error_text(exc)} (check the bucket name, region and s3:ListBucket)"
             ) from exc
 
     def folders(self, prefix: str) -> list[str]:
@@ -216,7 +208,7 @@ def read_object(
     try:
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except (ClientError, BotoCoreError) as exc:
-        yield Problem(origin=origin, message=f"cannot read: {_client_error(exc)}", item_id=item_id)
+        yield Problem(origin=origin, message=f"cannot read: {aws_error_text(exc)}", item_id=item_id)
         return
     for item in read_data(body, origin, item_id=item_id, fast=False):
         if keep is None or not isinstance(item, RawRecord) or keep.record_ok(item.data):

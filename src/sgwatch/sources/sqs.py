@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sgwatch.errors import SourceError
+from sgwatch.errors import SourceError, aws_error_text
 from sgwatch.sources.base import SourceItem
 from sgwatch.sources.envelopes import sqs_event
 
@@ -24,14 +24,6 @@ class QueueMessage:
     message_id: str
     receipt_handle: str
     body: str
-
-
-def _error(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        return f"{error.get('Code', 'Unknown')}: {' '.join(str(error.get('Message', '')).split())[:200]}"
-    return str(exc)
 
 
 def receive(
@@ -55,7 +47,7 @@ def receive(
     try:
         response = client.receive_message(**kwargs)
     except (ClientError, BotoCoreError) as exc:
-        raise SourceError(f"{queue_url}: cannot receive messages: {_error(exc)}") from exc
+        raise SourceError(f"{queue_url}: cannot receive messages: {aws_error_text(exc)}") from exc
     return tuple(
         QueueMessage(
             message_id=str(m["MessageId"]), receipt_handle=str(m["ReceiptHandle"]), body=str(m.get("Body", ""))
