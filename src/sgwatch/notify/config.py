@@ -263,8 +263,15 @@ def _secret(node: Node, key: str, what: str, *, required: bool = False) -> Secre
 
 
 def _check_url(node: Node, key: str, what: str, url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        scheme, hostname = parts.scheme, parts.hostname
+    except ValueError:  # "Invalid IPv6 URL" and the like; their text may quote the (secret) host
+        raise ConfigError(
+            f"{node.where(key)}: {what}: {key}: cannot be parsed as a URL (check the host part, e.g. a '[' "
+            "without ']'); expected an http(s) URL or a secret reference (env:NAME, ssm:/name, secretsmanager:ARN)"
+        ) from None
+    if scheme not in ("http", "https") or not hostname:
         fail(
             node,
             key,
@@ -324,12 +331,6 @@ def _email(node: Node, what: str, common: dict[str, Any]) -> EmailConfig:
     subject_prefix = node.get("subject_prefix", "[sgwatch]")
     if not isinstance(subject_prefix, str) or "\n" in subject_prefix or "\r" in subject_prefix:
         fail(node, "subject_prefix", f"{what}: subject_prefix: expected one line of text", ConfigError)
-    ca_text = get_str(node, "ca_file", what)
-    ca_file = None
-    if ca_text is not None:
-        ca_file = Path(ca_text).expanduser()
-        if not ca_file.is_absolute():
-            ca_file = Path(node.source).parent / ca_file
     if transport == "ses":
         for key in ("host", "port", "starttls", "ssl", "username", "password", "ca_file"):
             if key in node:
@@ -344,6 +345,20 @@ def _email(node: Node, what: str, common: dict[str, Any]) -> EmailConfig:
         )
     if "region" in node:
         fail(node, "region", f"{what}: region: only for transport: ses", ConfigError)
+    ca_text = get_str(node, "ca_file", what)
+    ca_file = None
+    if ca_text is not None:
+        ca_file = Path(ca_text).expanduser()
+        if not ca_file.is_absolute():
+            ca_file = Path(node.source).parent / ca_file
+        if not ca_file.is_file():
+            fail(
+                node,
+                "ca_file",
+                f"{what}: ca_file: {str(ca_file)!r} is not an existing file "
+                "(give the path of a PEM CA bundle, absolute or relative to this file)",
+                ConfigError,
+            )
     host = get_str(node, "host", what, required=True)
     use_ssl = get_bool(node, "ssl", what, False)
     starttls = get_bool(node, "starttls", what, not use_ssl)

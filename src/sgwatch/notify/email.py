@@ -77,7 +77,15 @@ class EmailSender(ChannelSender[EmailConfig]):
 
         config = self.config
         host = config.host or "localhost"
-        context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+        try:
+            context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+        except OSError as exc:  # ssl.SSLError is an OSError: a missing, unreadable or non-PEM bundle
+            problem = exc.reason if isinstance(exc, ssl.SSLError) else exc.strerror
+            return Permanent(
+                reason=f"cannot load ca_file {config.ca_file} ({problem or type(exc).__name__}); "
+                "give a readable PEM CA bundle",
+                channel_wide=True,
+            )
         local = socket.gethostname() or "localhost"
         try:
             smtp = (
@@ -116,6 +124,11 @@ class EmailSender(ChannelSender[EmailConfig]):
             return Permanent(reason=reason)
         except smtplib.SMTPServerDisconnected as exc:
             return Retryable(reason=f"server disconnected ({exc})")
+        except smtplib.SMTPException as exc:  # e.g. login: no AUTH method both sides support
+            return Permanent(
+                reason=f"SMTP failed ({str(exc) or type(exc).__name__}); check host, port, starttls/ssl and auth settings",
+                channel_wide=True,
+            )
         except ssl.SSLCertVerificationError as exc:
             return Permanent(
                 reason=f"TLS certificate not trusted ({exc.verify_message}); set ca_file", channel_wide=True

@@ -74,8 +74,23 @@ def run_jobs(
         try:
             destination = sender.destination()
         except DeliveryError as exc:
-            for message in messages:
-                _finish(run, channel, message, DeliveryStatus.FAILED, attempts=0, detail=f"not sent: {exc}")
+            _fail_unsent(run, channel, messages, f"not sent: {exc}")
+            continue
+        except Exception as exc:  # one broken destination must not stop the other channels
+            emit(
+                logging.ERROR,
+                "adapter_error",
+                exc_info=True,
+                channel=channel.name,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
+            _fail_unsent(
+                run,
+                channel,
+                messages,
+                f"not sent: internal error in the {channel.type} adapter while resolving the destination: "
+                f"{type(exc).__name__}: {exc}",
+            )
             continue
         run.limiter.configure(destination, channel.rate_limit)
         for message in messages:
@@ -142,6 +157,11 @@ def _attempt(job: _Job) -> Attempt:
             detail=f"{type(exc).__name__}: {exc}",
         )
         return Permanent(reason=f"internal error in the {job.channel.type} adapter: {type(exc).__name__}: {exc}")
+
+
+def _fail_unsent(run: _Run, channel: ChannelConfig, messages: Sequence[Message], detail: str) -> None:
+    for message in messages:
+        _finish(run, channel, message, DeliveryStatus.FAILED, attempts=0, detail=detail)
 
 
 def _give_up(run: _Run, jobs: list[_Job], job: _Job, detail: str) -> None:

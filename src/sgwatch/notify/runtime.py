@@ -34,8 +34,15 @@ class Runtime:
     def resolve_url(self, channel: str, ref: SecretRef) -> str:
         """A channel URL from its reference; must be http(s). Warns once per channel when not https."""
         url = self.secrets.resolve(ref).strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            scheme, hostname = parts.scheme, parts.hostname
+        except ValueError as exc:  # "Invalid IPv6 URL" and the like; their text may quote the (secret) host
+            raise DeliveryError(
+                f"channel {channel}: {ref.describe()} does not hold a valid http(s) URL (it cannot be parsed; "
+                "check the host part, e.g. a '[' without ']'); fix the value"
+            ) from exc
+        if scheme not in ("http", "https") or not hostname:
             raise DeliveryError(f"channel {channel}: {ref.describe()} does not hold an http(s) URL")
         if parts.scheme != "https" and channel not in self._warned:
             self._warned.add(channel)

@@ -110,3 +110,39 @@ def test_burst_of_alerts_becomes_one_digest_per_channel(alerts: ModuleType, sink
     assert hook["data"]["count"] == 25
     pd = json.loads(sink.on("/pd")[0].body)
     assert pd["dedup_key"] == f"sgwatch:{digests[0].alert_id}"
+
+
+def test_a_malformed_url_from_the_environment_stops_only_its_channel(
+    alerts: ModuleType, sink: Any, config: Any, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(
+        f"""
+        notify:
+          - type: slack
+            url: env:SLACK_URL
+          - type: webhook
+            url: {sink.url}/hook
+          - type: teams
+            url: env:TEAMS_URL
+          - type: console
+        """,
+        {"SLACK_URL": "https://[oops/x", "TEAMS_URL": f"{sink.url}/teams"},
+    )
+    deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
+    status = {(d.channel, d.alert_id.split(":")[-1][-1]): (d.status, d.attempts) for d in deliveries}
+    assert status == {
+        ("slack", "1"): (DeliveryStatus.FAILED, 0),
+        ("slack", "2"): (DeliveryStatus.FAILED, 0),
+        ("webhook", "1"): (DeliveryStatus.DELIVERED, 1),
+        ("webhook", "2"): (DeliveryStatus.DELIVERED, 1),
+        ("teams", "1"): (DeliveryStatus.DELIVERED, 1),
+        ("teams", "2"): (DeliveryStatus.DELIVERED, 1),
+        ("console", "1"): (DeliveryStatus.DELIVERED, 1),
+        ("console", "2"): (DeliveryStatus.DELIVERED, 1),
+    }
+    assert {d.detail for d in deliveries if d.channel == "slack"} == {
+        "not sent: channel slack: env:SLACK_URL does not hold a valid http(s) URL (it cannot be parsed; "
+        "check the host part, e.g. a '[' without ']'); fix the value"
+    }
+    assert len(sink.on("/hook")) == len(sink.on("/teams")) == 2
+    assert sum(line.startswith("Alert id: ") for line in capsys.readouterr().err.splitlines()) == 2

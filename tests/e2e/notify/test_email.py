@@ -6,6 +6,8 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
+import logging
+import random
 import socket
 import ssl
 from collections.abc import Iterator
@@ -23,7 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from sgwatch.model import DeliveryStatus
+from sgwatch.notify.channels import make_sender
+from sgwatch.notify.config import parse_notify
 from sgwatch.notify.delivery import deliver_alerts
+from sgwatch.notify.engine import run_jobs
+from sgwatch.notify.runtime import Runtime
 
 pytestmark = pytest.mark.e2e
 
@@ -222,3 +228,95 @@ def test_ses_unverified_sender_is_permanent(alerts: ModuleType, aws_env: None, c
     deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
     assert [(d.status, d.attempts) for d in deliveries] == [(DeliveryStatus.FAILED, 1), (DeliveryStatus.FAILED, 0)]
     assert deliveries[0].detail.startswith("MessageRejected")
+
+
+def test_ca_file_gone_after_parsing_fails_the_channel_once_without_a_traceback(
+    alerts: ModuleType,
+    smtp_tls: tuple[Mailbox, int],
+    certificate: tuple[Path, Path],
+    config: Any,
+    clock: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
+    mailbox, port = smtp_tls
+    bundle = tmp_path / "relay-ca.pem"
+    bundle.write_bytes(certificate[0].read_bytes())
+    notify = parse_notify(smtp_config(config, port, bundle))  # the config is checked: the file is there
+    bundle.unlink()  # ... and goes away before the run sends
+    (channel,) = notify.channels
+    runtime = Runtime(environ={"SMTP_USER": "alerts", "SMTP_PASS": "s3cret"}, clock=clock, timeout=1.0)
+    try:
+        outcomes = run_jobs(
+            [(channel, make_sender(channel, runtime), [alerts.critical_ssh(), alerts.multi_rule()])],
+            notify.delivery,
+            runtime,
+            rng=random.Random(1),
+            on_delivered=lambda _c, _m: None,
+        )
+    finally:
+        runtime.close()
+    reason = f"cannot load ca_file {bundle} (No such file or directory); give a readable PEM CA bundle"
+    assert [(o.status, o.attempts, o.detail) for o in outcomes] == [
+        (DeliveryStatus.FAILED, 1, reason),
+        (DeliveryStatus.FAILED, 0, f"not sent: channel failed permanently: {reason}"),
+    ]
+    assert mailbox.messages == []
+    assert not [r for r in caplog.records if r.exc_info or "adapter_error" in r.getMessage()]
+
+
+def test_ca_file_that_is_not_pem_is_permanent_and_named(
+    alerts: ModuleType, smtp_tls: tuple[Mailbox, int], config: Any, clock: Any, tmp_path: Path
+) -> None:
+    mailbox, port = smtp_tls
+    bundle = tmp_path / "notes.txt"
+    bundle.write_text("this is not a certificate\n", encoding="utf-8")
+    (delivery,) = deliver_alerts([alerts.critical_ssh()], smtp_config(config, port, bundle), clock=clock)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 1)
+    assert delivery.detail.startswith(f"cannot load ca_file {bundle} (")
+    assert delivery.detail.endswith("); give a readable PEM CA bundle")
+    assert "internal error" not in delivery.detail
+    assert mailbox.messages == []
+
+
+class OnlyXoauth2(Mailbox):
+    """A relay that offers only an AUTH mechanism smtplib cannot speak."""
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+
+def test_no_common_auth_mechanism_is_permanent_for_the_channel(
+    alerts: ModuleType, config: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
+    mailbox = OnlyXoauth2()
+    port = free_port()
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="localhost",
+        auth_require_tls=False,
+        auth_exclude_mechanism=["LOGIN", "PLAIN"],
+    )
+    controller.start()
+    try:
+        cfg = config(
+            "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
+            f"    host: 127.0.0.1\n    port: {port}\n    starttls: false\n"
+            "    username: env:SMTP_USER\n    password: env:SMTP_PASS\n",
+            {"SMTP_USER": "alerts", "SMTP_PASS": "s3cret"},
+        )
+        deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
+    finally:
+        controller.stop()
+    reason = "SMTP failed (No suitable authentication method found.); check host, port, starttls/ssl and auth settings"
+    assert [(d.status, d.attempts, d.detail) for d in deliveries] == [
+        (DeliveryStatus.FAILED, 1, reason),
+        (DeliveryStatus.FAILED, 0, f"not sent: channel failed permanently: {reason}"),
+    ]
+    assert mailbox.messages == []
+    assert clock.sleeps == []
+    assert not [r for r in caplog.records if r.exc_info or "adapter_error" in r.getMessage()]

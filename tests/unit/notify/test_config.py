@@ -276,3 +276,56 @@ def test_every_channel_type_has_an_adapter() -> None:
     for target in ADAPTERS.values():
         module_name, _, class_name = target.partition(":")
         assert callable(getattr(importlib.import_module(module_name), class_name))
+
+
+@pytest.mark.parametrize(
+    ("channel", "line"),
+    [
+        ("slack\n    url: https://[oops-token/x", 3),
+        ("teams\n    webhook_url: 'https://[secret-host]/x'", 3),
+        ("webhook\n    url: https://[oops-token/x", 3),
+        ("pagerduty\n    routing_key: k\n    url: https://[oops-token/x", 4),
+    ],
+)
+def test_an_unparsable_inline_url_is_a_config_error_at_its_line(channel: str, line: int) -> None:
+    message = error(f"notify:\n  - type: {channel}\n")
+    kind = channel.partition("\n")[0]
+    key = "webhook_url" if kind == "teams" else "url"
+    assert message.startswith(
+        f"cfg.yaml:{line}: notify[0] ({kind}): {key}: cannot be parsed as a URL (check the host part, "
+        "e.g. a '[' without ']'); expected an http(s) URL or a secret reference"
+    )
+    assert "oops-token" not in message
+    assert "secret-host" not in message
+
+
+def email_text(extra: str) -> str:
+    return f"notify:\n  - type: email\n    from: a@example.com\n    to: b@example.com\n    host: h\n{extra}"
+
+
+def test_a_missing_ca_file_is_a_config_error_at_its_line(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-ca.pem"
+    message = error(email_text(f"    ca_file: {missing}\n"))
+    assert message == (
+        f"cfg.yaml:6: notify[0] (email): ca_file: {str(missing)!r} is not an existing file "
+        "(give the path of a PEM CA bundle, absolute or relative to this file)"
+    )
+    assert error(email_text(f"    ca_file: {tmp_path}\n")).startswith("cfg.yaml:6: notify[0] (email): ca_file: ")
+
+
+def test_a_relative_ca_file_is_found_beside_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "relay-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    source = str(tmp_path / "cfg.yaml")
+    config = parse_notify(load_settings_text(email_text("    ca_file: relay-ca.pem\n"), source, environ={}))
+    (channel,) = config.channels
+    assert isinstance(channel, EmailConfig)
+    assert channel.ca_file == tmp_path / "relay-ca.pem"
+    with pytest.raises(ConfigError, match=r"cfg\.yaml:6: notify\[0\] \(email\): ca_file: .*other\.pem' is not an"):
+        parse_notify(load_settings_text(email_text("    ca_file: other.pem\n"), source, environ={}))
+
+
+def test_ca_file_with_ses_still_says_it_is_only_for_smtp() -> None:
+    text = "notify:\n  - type: email\n    transport: ses\n    from: a@example.com\n    to: b@example.com\n"
+    assert "cfg.yaml:6: notify[0] (email): ca_file: only for transport: smtp" in error(
+        text + "    ca_file: /no/such/ca.pem\n"
+    )

@@ -165,3 +165,35 @@ def test_injected_clock_is_used_for_the_run(alerts: ModuleType, clock: Any) -> N
     deliveries = deliver_with_clock([alerts.critical_ssh(), alerts.multi_rule()], paced, clock=clock)
     assert [d.status for d in deliveries] == [DeliveryStatus.DELIVERED] * 2
     assert clock.sleeps == [1.0]
+
+
+def test_a_malformed_url_fails_only_its_channel_and_is_never_printed(
+    alerts: ModuleType, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
+    cfg = settings(
+        """
+        notify:
+          - type: slack
+            url: env:SLACK_URL
+          - type: console
+        """,
+        environ={"SLACK_URL": "https://[oops-token-123/x"},  # urlsplit: ValueError "Invalid IPv6 URL"
+    )
+    deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg)
+    assert [(d.channel, d.status, d.attempts) for d in deliveries] == [
+        ("slack", DeliveryStatus.FAILED, 0),
+        ("slack", DeliveryStatus.FAILED, 0),
+        ("console", DeliveryStatus.DELIVERED, 1),
+        ("console", DeliveryStatus.DELIVERED, 1),
+    ]
+    assert deliveries[0].detail == (
+        "not sent: channel slack: env:SLACK_URL does not hold a valid http(s) URL (it cannot be parsed; "
+        "check the host part, e.g. a '[' without ']'); fix the value"
+    )
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("Alert id: ")] == [
+        f"Alert id: {alerts.critical_ssh().alert_id}",
+        f"Alert id: {alerts.multi_rule().alert_id}",
+    ]
+    assert "oops-token-123" not in caplog.text + repr(deliveries) + err
