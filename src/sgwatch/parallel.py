@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sgwatch.model import Judgement, compact_pickle
@@ -91,17 +91,6 @@ def _batches(entries: Iterator[str | Path | Problem], batch_bytes: int) -> Itera
         yield tuple(batch)
 
 
-def merge_stats(total: ScanStats, part: ScanStats) -> None:
-    """Add one file's counters to the run's."""
-    total.records += part.records
-    total.candidates += part.candidates
-    total.changes += part.changes
-    total.duplicates += part.duplicates
-    total.problems += part.problems
-    for severity, count in part.by_severity.items():
-        total.by_severity[severity] = total.by_severity.get(severity, 0) + count
-
-
 def _read_entries(entries: Iterable[tuple[str, ...] | str | Problem], skipped: Skipped) -> Iterator[SourceItem]:
     """What ``read_paths`` yields, over entries already walked and batched."""
     for entry in entries:
@@ -130,20 +119,16 @@ def _judge_here(
 
 
 def _dedup(part: FileResult, seen: set[tuple[str, str]], stats: ScanStats) -> Iterator[Result]:
-    """Yield one file's results, dropping changes an earlier file already produced (and fixing the counters)."""
-    merge_stats(stats, part.stats)
+    """Yield one file's results, dropping changes an earlier file already produced; changes are counted here."""
+    stats.add(replace(part.stats, changes=0, by_severity={}))
     for result in part.results:
         if isinstance(result, Judgement):
             key = result.change.dedup_key
             if key in seen:
                 stats.duplicates += 1
-                stats.changes -= 1
-                severity = str(result.severity)
-                stats.by_severity[severity] -= 1
-                if not stats.by_severity[severity]:
-                    del stats.by_severity[severity]
                 continue
             seen.add(key)
+            stats.count(result)
         yield result
 
 

@@ -57,6 +57,22 @@ class ScanStats:
     problems: int = 0
     by_severity: dict[str, int] = field(default_factory=dict)
 
+    def count(self, judgement: Judgement) -> None:
+        """One more change judged (and not a duplicate)."""
+        self.changes += 1
+        key = str(judgement.severity)
+        self.by_severity[key] = self.by_severity.get(key, 0) + 1
+
+    def add(self, other: ScanStats) -> None:
+        """Add the counters of another part of the run (a file, a batch) to these."""
+        self.records += other.records
+        self.candidates += other.candidates
+        self.changes += other.changes
+        self.duplicates += other.duplicates
+        self.problems += other.problems
+        for severity, count in other.by_severity.items():
+            self.by_severity[severity] = self.by_severity.get(severity, 0) + count
+
 
 def judge(
     items: Iterable[SourceItem],
@@ -106,10 +122,8 @@ def judge(
                 stats.duplicates += 1
                 continue
             seen.add(change.dedup_key)
-            stats.changes += 1
             judgement = evaluate(change, policy, group=lookup(change) if lookup else None, today=today)
-            key = str(judgement.severity)
-            stats.by_severity[key] = stats.by_severity.get(key, 0) + 1
+            stats.count(judgement)
             yield judgement
 
 

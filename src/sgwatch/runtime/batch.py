@@ -26,9 +26,7 @@ class BatchResult:
     """What one batch did, and which batch items failed."""
 
     stats: ScanStats
-    judgements: tuple[Judgement, ...] = ()
     alerts: tuple[Alert, ...] = ()
-    deliveries: tuple[Delivery, ...] = ()
     problems: tuple[Problem, ...] = ()
     failed_items: frozenset[str] = frozenset()  # item ids (SQS message ids) to retry
     failures: tuple[str, ...] = ()  # delivery and remediation failures, one line each
@@ -152,9 +150,7 @@ def process_batch(items: Iterable[SourceItem], app: App) -> BatchResult:
     )
     return BatchResult(
         stats=stats,
-        judgements=tuple(judgements),
         alerts=alerts,
-        deliveries=deliveries,
         problems=tuple(problems),
         failed_items=frozenset(failed),
         failures=tuple(failures),
@@ -164,15 +160,10 @@ def process_batch(items: Iterable[SourceItem], app: App) -> BatchResult:
 def _merge(results: Sequence[BatchResult], crashed: set[str]) -> BatchResult:
     stats = ScanStats()
     for r in results:
-        for name in ("records", "candidates", "changes", "duplicates", "problems"):
-            setattr(stats, name, getattr(stats, name) + getattr(r.stats, name))
-        for key, count in r.stats.by_severity.items():
-            stats.by_severity[key] = stats.by_severity.get(key, 0) + count
+        stats.add(r.stats)
     return BatchResult(
         stats=stats,
-        judgements=tuple(j for r in results for j in r.judgements),
         alerts=tuple(a for r in results for a in r.alerts),
-        deliveries=tuple(d for r in results for d in r.deliveries),
         problems=tuple(p for r in results for p in r.problems),
         failed_items=frozenset().union(crashed, *(r.failed_items for r in results)),
         failures=(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sgwatch.model import Judgement
-from sgwatch.parallel import FileResult, judge_file, judge_paths, merge_stats
+from sgwatch.parallel import FileResult, judge_file, judge_paths
 from sgwatch.pipeline import ScanStats
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem
@@ -72,10 +72,9 @@ def test_file_results_pickle(tmp_path: Path) -> None:
     assert again == part
 
 
-def test_merge_stats_adds_every_counter() -> None:
+def test_adding_stats_adds_every_counter() -> None:
     total = ScanStats(records=1, candidates=1, changes=1, duplicates=0, problems=1, by_severity={"high": 1})
-    merge_stats(
-        total,
+    total.add(
         ScanStats(records=2, candidates=2, changes=2, duplicates=3, problems=4, by_severity={"high": 1, "low": 2}),
     )
     assert total == ScanStats(
