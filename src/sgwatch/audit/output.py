@@ -13,8 +13,6 @@ from sgwatch.audit.describe import actor_name, rule_text
 from sgwatch.model import Judgement, RuleChange
 from sgwatch.serialize import ROW_KEYS, judgement_row
 
-FORMATS = ("table", "jsonl", "csv")
-
 BeforeLookup = Callable[[RuleChange], RuleChange | None]
 
 

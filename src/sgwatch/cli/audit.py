@@ -127,7 +127,7 @@ def history(
     """
     from sgwatch.audit.output import write_csv, write_jsonl, write_table  # noqa: PLC0415
     from sgwatch.audit.query import HistoryFilter, change_matches, parse_peer  # noqa: PLC0415
-    from sgwatch.audit.state import DEFAULT_WORLD  # noqa: PLC0415
+    from sgwatch.audit.state import DEFAULT_WORLD, Replay, replay  # noqa: PLC0415
     from sgwatch.audit.store import AuditStore  # noqa: PLC0415
 
     now = datetime.now(UTC)
@@ -172,12 +172,14 @@ def history(
             write_csv(judgements, out)
         else:
 
+            replayed: list[Replay] = []  # the whole trail replayed once, when the first modified row needs it
+
             def before(change: RuleChange) -> RuleChange | None:
                 if at_time is not None or change.action != Action.MODIFIED:
                     return None
-                if not change.group_id or not change.rule_id:
-                    return None
-                return store.rule_before(change.group_id, change.rule_id, change.event_time)
+                if not replayed:
+                    replayed.append(replay(store.query(HistoryFilter())))
+                return replayed[0].before.get(change.dedup_key)
 
             write_table(judgements, out, title, before=before, state=at_time is not None)
 

@@ -193,3 +193,9 @@ def test_a_broken_policy_is_named(run: Run, audit_db: Path, tmp_path: Path) -> N
     assert result.returncode == 2
     assert str(policy) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_history_table_shows_what_a_modified_rule_was(run: Run, audit_db: Path) -> None:
+    result = run("history", "--db", str(audit_db), "--group", "sg-db")
+    assert result.returncode == 0, result.stderr
+    assert "modified: ingress tcp 5432 from 203.0.113.0/24 -> ingress tcp 5432 from 198.51.100.7/32" in result.stdout
