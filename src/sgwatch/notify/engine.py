@@ -50,7 +50,6 @@ class Outcome:
 @dataclass(slots=True, kw_only=True)
 class _Run:
     config: DeliveryConfig
-    runtime: Runtime
     rng: random.Random
     on_delivered: OnDelivered
     limiter: RateLimiter = field(default_factory=RateLimiter)
@@ -66,7 +65,7 @@ def run_jobs(
     on_delivered: OnDelivered,
 ) -> list[Outcome]:
     """Send every message of every channel; return one Outcome per message, in completion order."""
-    run = _Run(config=config, runtime=runtime, rng=rng, on_delivered=on_delivered)
+    run = _Run(config=config, rng=rng, on_delivered=on_delivered)
     jobs: list[_Job] = []
     for channel, sender, messages in work:
         if not messages:

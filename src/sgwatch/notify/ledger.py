@@ -43,6 +43,3 @@ class MemoryLedger:
 
     def mark_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> None:
         self._sent.update((channel, alert_id, key) for key in rule_keys)
-
-    def __len__(self) -> int:
-        return len(self._sent)

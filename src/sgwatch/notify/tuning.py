@@ -47,6 +47,9 @@ class DeliveryConfig:
     burst: BurstGuard | None = field(default_factory=lambda: BurstGuard(max_alerts=10, window=60.0))
 
 
+DEFAULTS = DeliveryConfig()
+
+
 def parse_delivery(node: Node | None) -> DeliveryConfig:
     """Validate ``delivery:``; every key is optional."""
     if node is None:
@@ -67,20 +70,20 @@ def parse_delivery(node: Node | None) -> DeliveryConfig:
                 rate_limits.pop(kind, None)
             else:
                 rate_limits[kind] = rate
-    backoff_base = get_number(node, "backoff_base", what, 1.0)
-    backoff_max = get_number(node, "backoff_max", what, max(30.0, backoff_base))
+    backoff_base = get_number(node, "backoff_base", what, DEFAULTS.backoff_base)
+    backoff_max = get_number(node, "backoff_max", what, max(DEFAULTS.backoff_max, backoff_base))
     if backoff_max < backoff_base:
         raise ConfigError(
             f"{node.where('backoff_max')}: {what}: backoff_max ({backoff_max:g}) is below backoff_base "
             f"({backoff_base:g}); raise backoff_max"
         )
     return DeliveryConfig(
-        max_attempts=get_int(node, "max_attempts", what, 5, minimum=1, maximum=100),
+        max_attempts=get_int(node, "max_attempts", what, DEFAULTS.max_attempts, minimum=1, maximum=100),
         backoff_base=backoff_base,
         backoff_max=backoff_max,
-        retry_after_max=get_number(node, "retry_after_max", what, 120.0),
-        deadline=get_number(node, "deadline", what, 300.0),
-        timeout=get_number(node, "timeout", what, 10.0, minimum=0.01),
+        retry_after_max=get_number(node, "retry_after_max", what, DEFAULTS.retry_after_max),
+        deadline=get_number(node, "deadline", what, DEFAULTS.deadline),
+        timeout=get_number(node, "timeout", what, DEFAULTS.timeout, minimum=0.01),
         rate_limits=rate_limits,
-        burst=parse_burst(node, "burst", what) if "burst" in node else BurstGuard(max_alerts=10, window=60.0),
+        burst=parse_burst(node, "burst", what) if "burst" in node else DEFAULTS.burst,
     )
