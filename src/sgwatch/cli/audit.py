@@ -171,7 +171,6 @@ def history(
         elif fmt == "csv":
             write_csv(judgements, out)
         else:
-
             replayed: list[Replay] = []  # the whole trail replayed once, when the first modified row needs it
 
             def before(change: RuleChange) -> RuleChange | None:
