@@ -106,7 +106,13 @@ def check_rule(aws: Aws, names: Mapping[str, str]) -> Check:
         )
     with calling(f"listing targets of rule {rule!r}"):
         targets = [str(t.get("Arn")) for t in events.list_targets_by_rule(Rule=rule).get("Targets", [])]
-    wanted = {v for v in (names.get("QueueArn"), names.get("FunctionArn")) if v}
+    queue_arn = names.get("QueueArn")
+    if not queue_arn and names.get("QueueUrl"):
+        with calling("reading the queue ARN"):
+            queue_arn = aws.client("sqs").get_queue_attributes(QueueUrl=names["QueueUrl"], AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+    wanted = {v for v in (queue_arn, names.get("FunctionArn")) if v}
     matching = [t for t in targets if t in wanted] if wanted else targets
     if not matching:
         return Check(
@@ -254,11 +260,6 @@ def run_doctor(
     env = dict(os.environ if environ is None else environ)
     if resolved.get("TopicArn"):
         env.setdefault("SGWATCH_SNS_TOPIC_ARN", resolved["TopicArn"])
-    if resolved.get("QueueUrl") and not resolved.get("QueueArn"):
-        with calling("reading the queue ARN"):
-            resolved["QueueArn"] = aws.client("sqs").get_queue_attributes(
-                QueueUrl=resolved["QueueUrl"], AttributeNames=["QueueArn"]
-            )["Attributes"]["QueueArn"]
     at = now or datetime.now(UTC)
     checks = [
         _guarded("CloudTrail trail", lambda: check_trail(aws)),
