@@ -20,7 +20,10 @@ _MISSING = object()
 
 
 class Enricher:
-    """Callable as ``GroupLookup``; one instance may serve many batches (call ``begin_batch`` between them)."""
+    """Callable as ``GroupLookup``; one instance may serve many batches (call ``begin_batch`` between them).
+
+    ``on_rule`` is called once for each rule actually described, not for every change that reuses it.
+    """
 
     __slots__ = ("_account", "_cache", "_describer", "_errors", "_ignored", "_infos", "_on_rule")
 
@@ -82,9 +85,10 @@ class Enricher:
         rule = None
         rule_id = change.rule_id
         if rule_id and change.action is Action.MODIFIED and change.direction is None:
+            fresh = ("rule", region, rule_id) not in self._cache
             rule = self._cached("rule", region, rule_id, lambda: d.rule(region, rule_id), errors)
-            if rule is not None and self._on_rule is not None:
-                self._on_rule(change, rule)
+            if fresh and rule is not None and self._on_rule is not None:
+                self._on_rule(change, rule)  # once per describe: a cached answer is no new observation
         prefix_lists: dict[str, tuple[str, ...]] = {}
         peer = change.peer
         if change.peer_kind is PeerKind.PREFIX_LIST and peer:

@@ -12,11 +12,12 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from sgwatch.model import Action, Direction, GroupInfo, Judgement, Outcome, PeerKind, RevokePlan, RuleChange
-from sgwatch.policy.network import is_world, parse_cidr
 from sgwatch.remediate.config import RemediationConfig
 
 # sgwatch's own AWS clients send ``sgwatch/<version>`` in their user agent; its role sessions start with it.
 SELF_MARK = "sgwatch"
+# The catalog ids that mean "ingress open to the world". ``policy.evaluate`` emits them only after applying
+# the policy's world thresholds and the rule's direction (egress to the world is WORLD_EGRESS, not here).
 WORLD_FINDINGS = frozenset(
     {
         "WORLD_ADMIN_PORT_INGRESS",
@@ -138,12 +139,12 @@ def rule_request(rule: RuleChange) -> dict[str, Any] | None:
 
 
 def is_world_open(judgement: Judgement) -> bool:
-    """The change opens its rule to the internet (by the policy's findings, or by its CIDR)."""
-    if WORLD_FINDINGS.intersection(judgement.finding_ids):
-        return True
-    change = judgement.change
-    net = parse_cidr(change.peer) if change.peer_kind in (PeerKind.IPV4, PeerKind.IPV6) else None
-    return net is not None and is_world(net)
+    """The change opens its rule to inbound traffic from the internet, as the policy judged it.
+
+    Decided from the judgement's findings only: they already applied the policy's world thresholds and the
+    rule's direction. The CIDR alone would call an egress rule to 0.0.0.0/0 world-open.
+    """
+    return not WORLD_FINDINGS.isdisjoint(judgement.finding_ids)
 
 
 def _plan_added(change: RuleChange, group_id: str) -> RevokePlan | str:

@@ -193,15 +193,18 @@ def build_app(
     own_session_names: Sequence[str] = (),
     discover: bool = True,
 ) -> App:
-    """An App from settings: policy loaded, remediation parsed, adapters wired.
+    """An App from settings: policy loaded, remediation and notify parsed (``ConfigError``), adapters wired.
 
     ``enrich`` overrides ``settings.enrich``. When enrichment or remediation is on and ``discover`` is true,
     sgwatch's own account and role are looked up once (STS): changes in other accounts are neither
     described nor reverted, and the own role joins the loop guard.
     """
+    from sgwatch.notify.config import parse_notify  # noqa: PLC0415 - channel config only, no channel code
+
     clients = clients or AwsClients()
     policy = load_policy(policy_path or settings.policy_path)
     remediation = remediation_config(settings)
+    parse_notify(settings)  # a bad ``notify:`` section fails the cold start, not the first alert
     snapshots = RuleSnapshots()
     enrich = settings.enrich if enrich is None else enrich
     account = None

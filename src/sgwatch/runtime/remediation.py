@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sgwatch.errors import RemediationError
+from sgwatch.errors import RemediationError, SgwatchError
 from sgwatch.model import Action, GroupInfo, Judgement, Remediation, RemediationStatus
 from sgwatch.remediate.plan import describe_plan, in_scope, plan_revert, skip_reason
 from sgwatch.runtime.app import App
@@ -21,7 +21,13 @@ def remediate(judgement: Judgement, app: App, group: GroupInfo | None) -> Remedi
         return None
     change = judgement.change
     reason = skip_reason(judgement, config, app.own_session_names, app.own_account)
-    if reason is None and app.already_executed(change):
+    unknown = None  # why the audit store could not say whether this change was already reverted
+    try:
+        replayed = reason is None and app.already_executed(change)
+    except SgwatchError as exc:
+        replayed, unknown = False, str(exc)
+        log_event(logging.ERROR, "audit_read_failed", detail=unknown, event_id=change.event_id)
+    if replayed:
         remediation = Remediation(plan=None, status=RemediationStatus.SKIPPED, dry_run=config.dry_run,
                                   detail=REPLAY_DETAIL)  # fmt: skip
         _log(judgement, remediation)
@@ -38,6 +44,16 @@ def remediate(judgement: Judgement, app: App, group: GroupInfo | None) -> Remedi
         elif config.dry_run or app.reverter is None:
             remediation = Remediation(plan=plan, status=RemediationStatus.PLANNED, dry_run=True,
                                       detail=f"dry run: would {plan.reason}: {describe_plan(plan)}")  # fmt: skip
+        elif unknown is not None:
+            # Saying "executed" could skip a revert that never ran; acting could revert a replay again over a
+            # later legitimate change. So this change fails (its batch item is retried) and nothing is done.
+            remediation = Remediation(
+                plan=plan,
+                status=RemediationStatus.FAILED,
+                dry_run=False,
+                detail=f"{describe_plan(plan)}: cannot tell whether this change was already reverted (audit store: "
+                f"{unknown}); not acting, so that a replay is never executed twice; the event will be retried",
+            )
         else:
             try:
                 remediation = app.reverter.execute(plan, change.region)

@@ -2,6 +2,7 @@
 
 Fed with every successful add/modify the runtime judges (as of its event time) and every rule enrichment
 described (as of the describe time). ``before(rule_id, t)`` is the latest definition strictly before ``t``.
+Repeats of a definition are kept once (the earliest), so the bounded history holds distinct definitions.
 """
 
 from __future__ import annotations
@@ -11,6 +12,21 @@ from datetime import datetime
 from sgwatch.model import Action, Outcome, RuleChange
 
 MAX_RULES = 10_000
+MAX_HISTORY = 8  # definitions kept per rule
+
+
+def _definition(rule: RuleChange) -> tuple[object, ...]:
+    """What a restore would write back: direction, protocol, ports, peer and description."""
+    return (
+        rule.direction,
+        rule.protocol,
+        rule.from_port,
+        rule.to_port,
+        rule.peer,
+        rule.peer_kind,
+        rule.peer_account_id,
+        rule.description,
+    )
 
 
 class RuleSnapshots:
@@ -29,7 +45,13 @@ class RuleSnapshots:
         history = self._rules.setdefault(rule.rule_id, [])
         history.append((as_of, rule))
         history.sort(key=lambda entry: entry[0])
-        del history[:-8]
+        # A definition equal to the one just before it in time changes no answer of ``before``: keep only the
+        # earliest of each run, so seeing the same definition again never pushes older ones out.
+        history[:] = [
+            entry
+            for i, entry in enumerate(history)
+            if i == 0 or _definition(entry[1]) != _definition(history[i - 1][1])
+        ][-MAX_HISTORY:]
 
     def remember_change(self, change: RuleChange) -> None:
         """A judged change that (re)defined a rule."""

@@ -233,3 +233,128 @@ def test_a_failed_revert_is_an_alert_and_fails_only_its_message(
 
     with pytest.raises(RemediationError, match="the event will be retried: remediation"):
         handler(build.eventbridge(bad), None)  # not a batch: Lambda retries the invocation
+
+
+def _modify_rule(build: Any, group_id: str, rule_id: str, new: dict[str, Any]) -> None:
+    build.client("ec2").modify_security_group_rules(
+        GroupId=group_id, SecurityGroupRules=[{"SecurityGroupRuleId": rule_id, "SecurityGroupRule": new}]
+    )
+
+
+def test_a_modified_egress_rule_to_the_world_is_not_revoked_as_if_it_were_ingress(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    sg = group()
+    ec2 = build.client("ec2")
+    (rule,) = ec2.authorize_security_group_egress(GroupId=sg.group_id, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+    ])["SecurityGroupRules"]  # fmt: skip
+    new = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "0.0.0.0/0"}
+    _modify_rule(build, sg.group_id, rule["SecurityGroupRuleId"], new)
+    modify = build.modify(sg.group_id, rule["SecurityGroupRuleId"], {k: str(v) for k, v in new.items()})
+    lambda_env(config(LIVE + "  min_severity: info\n"))  # in scope: only the world test decides
+    handler(build.eventbridge(modify), None)
+    alert = receiver.alert(modify["eventID"])
+    (change,) = alert["changes"]
+    assert set(change["findings"]) == {"RULE_MODIFIED", "WORLD_EGRESS"}
+    (left,) = alert["remediations"]
+    assert (left["status"], left["detail"]) == (
+        "skipped", "previous definition unknown and the rule is not open to the world: left as is",
+    )  # fmt: skip
+    assert aws.count("ec2:RevokeSecurityGroupEgress") == 0
+    egress = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg.group_id]}])
+    assert any(r["SecurityGroupRuleId"] == rule["SecurityGroupRuleId"] and r.get("CidrIpv4") == "0.0.0.0/0"
+               for r in egress["SecurityGroupRules"])  # fmt: skip
+
+
+def test_many_modifies_of_one_rule_in_a_batch_still_restore_the_previous_definition(
+    aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    import datetime as dt
+
+    sg = group()
+    (rule,) = sg.authorize(5432, "10.1.0.0/16")
+    rule_id = rule["SecurityGroupRuleId"]
+    world = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIpv4": "0.0.0.0/0"}
+    _modify_rule(build, sg.group_id, rule_id, world)  # what the last event below left in place
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    cidrs = [f"10.{i}.0.0/16" for i in range(2, 9)] + ["0.0.0.0/0"]  # 7 private moves, then the world
+    records = [
+        build.modify(sg.group_id, rule_id, {**{k: str(v) for k, v in world.items()}, "CidrIpv4": cidr},
+                     eventTime=(start + dt.timedelta(minutes=i)).isoformat().replace("+00:00", "Z"))
+        for i, cidr in enumerate(cidrs)
+    ]  # fmt: skip
+    lambda_env(config(LIVE))  # enrichment on: each change looks the rule up (one describe for the batch)
+    event = build.sqs_event(*((f"m-{i}", json.dumps(build.eventbridge(r))) for i, r in enumerate(records)))
+    assert handler(event, None) == {"batchItemFailures": []}
+    assert aws.count("ec2:DescribeSecurityGroupRules") == 1
+    (restored,) = receiver.alert(records[-1]["eventID"])["remediations"]
+    assert restored["status"] == "restored"
+    assert "back to tcp/5432-5432 from 10.8.0.0/16" in restored["detail"]
+    assert ("tcp", 5432, 5432, "10.8.0.0/16") in sg.ingress()
+    assert ("tcp", 5432, 5432, "0.0.0.0/0") not in sg.ingress()
+
+
+def _move_remediations_table(db: Path, away: bool) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        names = ("remediations", "remediations_away")
+        conn.execute("ALTER TABLE {} RENAME TO {}".format(*(names if away else names[::-1])))
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["live", "dry-run"])
+def test_an_unreadable_replay_record_fails_only_its_item_and_never_acts_blind(
+    dry_run: bool, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, tmp_path: Path
+) -> None:
+    from sgwatch.audit.store import AuditStore
+
+    db = tmp_path / "audit.sqlite"
+    AuditStore.open(db).close()
+    _move_remediations_table(db, away=True)  # replay status unreadable: "no such table"
+    sg = group()
+    ssh = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"))
+    web = build.authorize(sg.group_id, sg.authorize(443, "0.0.0.0/0"))  # low: out of remediation scope
+    mode = "remediate:\n  enabled: true\n" if dry_run else LIVE
+    lambda_env(config(mode + f"audit:\n  db: {db}\n"))
+    event = build.sqs_event(
+        ("m-ssh", json.dumps(build.eventbridge(ssh))), ("m-web", json.dumps(build.eventbridge(web)))
+    )
+
+    result = handler(event, None)
+
+    (outcome,) = receiver.alert(ssh["eventID"])["remediations"]
+    assert receiver.alert(web["eventID"])["remediations"] == []
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
+    assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
+    if dry_run:  # nothing is executed: the plan is made and reported as usual
+        assert result == {"batchItemFailures": []}
+        assert (outcome["status"], outcome["dry_run"]) == ("planned", True)
+        return
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-ssh"}]}
+    assert outcome["status"] == "failed"
+    assert "cannot tell whether this change was already reverted" in outcome["detail"]
+    assert "no such table: remediations" in outcome["detail"]
+
+    _move_remediations_table(db, away=False)  # the store is back; SQS redelivers the failed message
+    retry = build.sqs_event(("m-ssh", json.dumps(build.eventbridge(ssh))))
+    assert handler(retry, None) == {"batchItemFailures": []}
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 1
+    assert ("tcp", 22, 22, "0.0.0.0/0") not in sg.ingress()
+
+
+def test_a_bad_notify_section_fails_the_cold_start_before_anything_is_reverted(
+    aws: Any, build: Any, group: Any, lambda_env: Any, receiver: Any, tmp_path: Path
+) -> None:
+    from sgwatch.errors import ConfigError
+
+    sg = group()
+    rec = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"))
+    path = tmp_path / "bad-notify.yaml"
+    path.write_text(f"notify:\n  - type: webhook\n    url: {receiver.url}\n    min_severity: severe\n" + LIVE)
+    lambda_env(path)
+    with pytest.raises(ConfigError, match=r"bad-notify.yaml:4: notify\[0\] \(webhook\): min_severity: unknown"):
+        handler(build.eventbridge(rec), None)
+    assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
+    assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
+    assert receiver.alerts() == []

@@ -143,3 +143,28 @@ def _judge_with(name: str, enricher: Enricher) -> list[Any]:
     from sgwatch.sources import RawRecord
 
     return list(judge([RawRecord(data=_fixture(name), origin="t")], Policy(), lookup=enricher))
+
+
+def test_a_rule_describe_is_reported_once_per_batch_however_many_changes_reuse_it() -> None:
+    from sgwatch.pipeline import judge
+    from sgwatch.policy import Policy
+    from sgwatch.sources import RawRecord
+
+    ec2 = MemoryEc2()
+    seen: list[tuple[str, str]] = []
+    enricher = Enricher(ec2, on_rule=lambda change, rule: seen.append((change.event_id, rule.rule_id)))
+    records = [{**_fixture("ModifySecurityGroupRules__object"), "eventID": f"ev-{i}"} for i in range(10)]
+
+    def batch() -> list[Any]:
+        enricher.begin_batch()
+        return list(judge([RawRecord(data=r, origin=f"t{i}") for i, r in enumerate(records)], Policy(),
+                          lookup=enricher))  # fmt: skip
+
+    assert len(batch()) == 10
+    assert seen == [("ev-0", "sgr-0ccc00000000aaaa1")]
+    assert ec2.calls.count("rule") == 1
+    batch()  # a new batch describes (and reports) the rule again
+    assert seen == [("ev-0", "sgr-0ccc00000000aaaa1")] * 2
+    ec2.failing = ("rule",)
+    batch()  # a failed describe reports nothing
+    assert len(seen) == 2

@@ -204,3 +204,34 @@ def test_rule_request_cannot_express_a_group_named_by_name() -> None:
     assert rule_request(_change(protocol="-1", from_port=None, to_port=None)) == {
         "IpProtocol": "-1", "FromPort": -1, "ToPort": -1, "CidrIpv4": "0.0.0.0/0",
     }  # fmt: skip
+
+
+def test_modified_egress_rule_to_the_world_is_not_revoked_without_history(judged: Any) -> None:
+    group = GroupInfo(group_id="sg-0a1b2c3d4e5f60718", rule_direction=Direction.EGRESS)
+    (j,) = judged("ModifySecurityGroupRules__object", group=group)
+    assert set(j.finding_ids) == {"RULE_MODIFIED", "WORLD_EGRESS"}
+    assert j.change.peer == "0.0.0.0/0"
+    assert (
+        plan_revert(j, group=group) == "previous definition unknown and the rule is not open to the world: left as is"
+    )
+    previous = replace(j.change, peer="10.0.0.0/8", direction=Direction.EGRESS)
+    restore = plan_revert(j, previous=previous, group=group)  # a known previous definition is still restored
+    assert isinstance(restore, RevokePlan)
+    assert (restore.direction, restore.restore_to["CidrIpv4"]) == (Direction.EGRESS, "10.0.0.0/8")  # type: ignore[index]
+
+
+def test_world_open_follows_the_policy_world_threshold_not_the_default(judged: Any, record: Any) -> None:
+    rec = record("ModifySecurityGroupRules__object")
+    rec["requestParameters"]["ModifySecurityGroupRulesRequest"]["SecurityGroupRule"]["SecurityGroupRule"][
+        "CidrIpv4"
+    ] = "1.0.0.0/8"
+    group = GroupInfo(group_id="sg-0a1b2c3d4e5f60718", rule_direction=Direction.INGRESS)
+    (default,) = judged(rec, group=group)
+    assert "WORLD_ADMIN_PORT_INGRESS" in default.finding_ids  # /8 is the world by default
+    assert isinstance(plan_revert(default, group=group), RevokePlan)
+    strict = parse_policy(load_yaml_text("world: {ipv4_prefix: 0}\n", "p.yaml", ValueError), "p.yaml")
+    (j,) = judged(rec, strict, group=group)
+    assert "PUBLIC_RANGE_ADMIN_PORT_INGRESS" in j.finding_ids
+    assert (
+        plan_revert(j, group=group) == "previous definition unknown and the rule is not open to the world: left as is"
+    )

@@ -90,3 +90,37 @@ def test_own_role_patterns() -> None:
         "arn:aws:iam::111122223333:role/*/sgwatch-fn-role",
     )
     assert own_role_patterns("arn:aws:iam::1:user/ci") == ("arn:aws:iam::1:user/ci",)
+
+
+def test_snapshots_keep_a_repeated_definition_once_so_older_ones_survive(judged: Any) -> None:
+    (j,) = judged("AuthorizeSecurityGroupIngress__items_world_ssh")
+    t = j.change.event_time
+    snaps = RuleSnapshots()
+    defs = [replace(j.change, rule_id="sgr-1", peer=f"10.{i}.0.0/16") for i in range(8)]
+    for i, rule in enumerate(defs):
+        snaps.remember(rule, t + timedelta(minutes=i))
+    described = replace(defs[-1], event_id="described")
+    for k in range(20):  # the same definition seen again and again (one describe per change)
+        snaps.remember(described, t + timedelta(hours=1, seconds=k))
+    assert snaps.before("sgr-1", t + timedelta(minutes=7)) == defs[6]
+    assert snaps.before("sgr-1", t + timedelta(minutes=1)) == defs[0]
+    assert snaps.before("sgr-1", t + timedelta(days=1)) == defs[7]  # the earliest of a repeated run is kept
+    snaps.remember(replace(defs[3], event_id="again"), t + timedelta(hours=2))  # an earlier definition back
+    assert snaps.before("sgr-1", t + timedelta(days=1)).event_id == "again"  # type: ignore[union-attr]
+    for i in range(8, 20):  # distinct definitions are still bounded: the oldest go first
+        snaps.remember(replace(defs[0], peer=f"10.{i}.0.0/16"), t + timedelta(hours=3, minutes=i))
+    assert snaps.before("sgr-1", t + timedelta(minutes=1)) is None
+    assert str(snaps.before("sgr-1", t + timedelta(days=1)).peer) == "10.19.0.0/16"  # type: ignore[union-attr]
+
+
+def test_build_app_validates_the_notify_section() -> None:
+    from sgwatch.runtime.app import build_app
+    from sgwatch.settings import load_settings_text
+
+    bad = load_settings_text(
+        "notify:\n  - type: webhook\n    url: https://hooks.example.com/x\n    burst: 3\n", "c.yaml"
+    )
+    with pytest.raises(ConfigError, match=r"^c\.yaml:4: notify\[0\] \(webhook\)"):
+        build_app(bad, enrich=False, discover=False)
+    good = load_settings_text("notify:\n  - type: webhook\n    url: https://hooks.example.com/x\n", "c.yaml")
+    assert build_app(good, enrich=False, discover=False).enricher is None
