@@ -6,7 +6,7 @@ import json
 
 from sgwatch.model import Alert
 from sgwatch.notify.config import SlackConfig
-from sgwatch.notify.outcome import Attempt, Message, Permanent
+from sgwatch.notify.outcome import Attempt, Message
 from sgwatch.notify.render.slack import slack_alert, slack_digest
 from sgwatch.notify.runtime import ChannelSender, fingerprint
 from sgwatch.notify.transport import post_attempt
@@ -38,9 +38,11 @@ class SlackSender(ChannelSender[SlackConfig]):
         url = self.runtime.resolve_url(self.name, self.config.url)
         payload = slack_alert(message) if isinstance(message, Alert) else slack_digest(message)
         body = json.dumps(payload, ensure_ascii=False).encode()
-        attempt = post_attempt(
-            self.runtime.http, url, body, {"content-type": "application/json"}, now=self.runtime.clock.now
+        return post_attempt(
+            self.runtime.http,
+            url,
+            body,
+            {"content-type": "application/json"},
+            now=self.runtime.clock.now,
+            channel_wide_bodies=CHANNEL_WIDE_ERRORS,
         )
-        if isinstance(attempt, Permanent) and attempt.reason.split(" ")[-1] in CHANNEL_WIDE_ERRORS:
-            return Permanent(reason=attempt.reason, channel_wide=True)
-        return attempt

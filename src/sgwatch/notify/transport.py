@@ -76,8 +76,17 @@ def body_text(reply: HttpReply) -> str:
     return short_body(reply.text)
 
 
-def classify(reply: HttpReply, now: datetime, body_reason: Callable[[HttpReply], str] = body_text) -> Attempt:
-    """2xx delivered; 408/425/429/5xx retryable (with Retry-After); other statuses permanent, with the reason."""
+def classify(
+    reply: HttpReply,
+    now: datetime,
+    body_reason: Callable[[HttpReply], str] = body_text,
+    channel_wide_bodies: frozenset[str] = frozenset(),
+) -> Attempt:
+    """2xx delivered; 408/425/429/5xx retryable (with Retry-After); other statuses permanent, with the reason.
+
+    A permanent failure is channel-wide (later messages are not tried) for 401/403/404/410, or when the
+    reason given in the body is one of ``channel_wide_bodies`` (a service's own "this webhook is gone").
+    """
     reason = f"HTTP {reply.status}"
     detail = body_reason(reply)
     if detail:
@@ -88,7 +97,7 @@ def classify(reply: HttpReply, now: datetime, body_reason: Callable[[HttpReply],
         return Retryable(reason=reason, retry_after=parse_retry_after(reply.headers.get("retry-after"), now))
     if 300 <= reply.status < 400:
         return Permanent(reason=f"{reason} (redirect not followed; configure the final URL)", channel_wide=True)
-    return Permanent(reason=reason, channel_wide=reply.status in CHANNEL_WIDE_STATUS)
+    return Permanent(reason=reason, channel_wide=reply.status in CHANNEL_WIDE_STATUS or detail in channel_wide_bodies)
 
 
 def post_attempt(
@@ -99,8 +108,9 @@ def post_attempt(
     *,
     now: Callable[[], datetime],
     body_reason: Callable[[HttpReply], str] = body_text,
+    channel_wide_bodies: frozenset[str] = frozenset(),
 ) -> Attempt:
-    """One POST as an Attempt: timeouts and connection errors are retryable."""
+    """One POST as an Attempt: timeouts and connection errors are retryable (the rest: see ``classify``)."""
     import httpx  # noqa: PLC0415
 
     try:
@@ -111,7 +121,7 @@ def post_attempt(
         return Retryable(reason=f"connection error ({type(exc).__name__}: {_scrub(str(exc), url)})")
     except httpx.InvalidURL:
         return Permanent(reason="invalid destination URL", channel_wide=True)
-    return classify(reply, now(), body_reason)
+    return classify(reply, now(), body_reason, channel_wide_bodies)
 
 
 def _scrub(text: str, url: str) -> str:

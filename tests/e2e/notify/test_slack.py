@@ -106,6 +106,8 @@ def test_deadline_stops_retrying(alerts: ModuleType, sink: Any, config: Any, clo
         (404, "no_service", True),
         (403, "action_prohibited", True),
         (410, "channel_is_archived", True),
+        (400, "no_team", True),
+        (400, "invalid_token", True),
     ],
 )
 def test_permanent_errors_are_not_retried_and_say_why(
