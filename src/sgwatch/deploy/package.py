@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sgwatch.deploy.pipeline import LAMBDA_PYTHON
 from sgwatch.errors import DeployError
 
 PLATFORM = "manylinux2014_x86_64"
-PYTHON_VERSION = "3.12"
+PYTHON_VERSION = LAMBDA_PYTHON  # wheels for the runtime the stack declares
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 REQUIREMENTS_FILE = "lambda-requirements.txt"

@@ -26,7 +26,8 @@ from sgwatch.deploy.cfn import (
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
 
 HANDLER = "sgwatch.lambda_handler.handler"
-RUNTIME = "python3.12"
+LAMBDA_PYTHON = "3.12"  # the Lambda runtime; the package's wheels are resolved for the same version
+RUNTIME = f"python{LAMBDA_PYTHON}"
 FUNCTION_TIMEOUT_SECONDS = 60
 DEFAULT_CONFIG_PARAMETER = "/sgwatch/config"
 DEFAULT_CONFIG_YAML = "enrich: true"
