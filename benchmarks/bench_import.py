@@ -14,7 +14,6 @@ writes the bytecode caches.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -54,13 +53,6 @@ assert summary["alerts"] == 1 and not summary["failures"], summary
 print(json.dumps({"ms": elapsed * 1000, "import_ms": (imported - start) * 1000,
                   "boto3": "boto3" in sys.modules, "botocore": "botocore" in sys.modules}))
 """
-
-
-def sgwatch_entry() -> tuple[tuple[str, ...], str]:
-    """The Lambda handler module when it exists, else the modules its alert path needs (and say so)."""
-    if importlib.util.find_spec("sgwatch.lambda_handler") is not None:
-        return ("sgwatch.lambda_handler",), "sgwatch.lambda_handler"
-    return ("sgwatch.pipeline", "sgwatch.sources"), "sgwatch.pipeline + sgwatch.sources (no sgwatch.lambda_handler yet)"
 
 
 def measure(
@@ -114,9 +106,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         help=f"create {C7N_VENV.name}/ with c7n {C7N_VERSION} (large download) and measure it",
     )
     args = parser.parse_args(argv)
-    modules, label = sgwatch_entry()
-    ours, flags = measure(sys.executable, modules, args.runs)
-    print(f"\nimport {label}: {ours:.1f} ms (median of {args.runs} fresh interpreters)")
+    ours, flags = measure(sys.executable, ("sgwatch.lambda_handler",), args.runs)
+    print(f"\nimport sgwatch.lambda_handler: {ours:.1f} ms (median of {args.runs} fresh interpreters)")
     print(f"  boto3 imported: {flags['boto3']}, botocore imported: {flags['botocore']}")
     cold, cold_flags = cold_start(args.runs)
     print(

@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from sgwatch.decode import is_sg_candidate
 from sgwatch.model import Judgement
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
 from sgwatch.parallel import judge_paths
@@ -147,7 +148,7 @@ def floor(corpus: Corpus) -> Callable[[Corpus, Policy], None]:
         RawRecord(data=record, origin=f"{path}#{index}")
         for path in corpus.files
         for index, record in enumerate(json.loads(gzip.decompress(path.read_bytes()))["Records"])
-        if record.get("eventSource") == EVENT_SOURCE and record.get("eventName") in SG_EVENT_NAMES
+        if is_sg_candidate(record)
     ]
 
     def run(corpus: Corpus, policy: Policy) -> None:
@@ -262,7 +263,9 @@ def bench(corpus: Corpus, runs: int, workers: tuple[int, ...]) -> dict[str, obje
                     raise AssertionError(f"{name}: output differs between runs")
                 rows[name].output = out
             elif isinstance(out, int):
-                expected = CANDIDATES.get(1, out)
+                expected = CANDIDATES.get(1)
+                if expected is None:
+                    raise AssertionError(f"{name}: nothing to compare with (run the fast path with 1 worker)")
                 if out != expected:
                     raise AssertionError(f"{name}: found {out} candidates, sgwatch judged {expected}")
                 extra[name] = out
