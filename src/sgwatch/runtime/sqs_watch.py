@@ -80,6 +80,7 @@ def run_sqs_watch(app: App, client: Any, options: SqsOptions, *, stop: threading
             received=len(messages),
             deleted=len(done) - len(not_deleted),
             kept=kept or None,
+            not_deleted=not_deleted or None,  # message id -> why SQS refused to delete it
         )
     log_event(logging.INFO, "watch_stopped", mode="sqs", polls=stats.polls, received=stats.received,
               deleted=stats.deleted, kept=stats.kept)  # fmt: skip

@@ -62,18 +62,19 @@ def message_items(messages: Sequence[QueueMessage], origin: str) -> Iterator[Sou
     yield from sqs_event({"Records": records}, origin, None)
 
 
-def delete(client: Any, queue_url: str, messages: Sequence[QueueMessage]) -> tuple[str, ...]:
-    """Delete the messages; return the ids SQS did not delete (they will simply be received again)."""
+def delete(client: Any, queue_url: str, messages: Sequence[QueueMessage]) -> dict[str, str]:
+    """Delete the messages; the ids SQS did not delete, with why (they will simply be received again)."""
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-    failed: list[str] = []
+    failed: dict[str, str] = {}
     for start in range(0, len(messages), DELETE_BATCH):
         chunk = messages[start : start + DELETE_BATCH]
         entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)]
         try:
             response = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-        except (ClientError, BotoCoreError):
-            failed.extend(m.message_id for m in chunk)
+        except (ClientError, BotoCoreError) as exc:
+            failed.update((m.message_id, aws_error_text(exc)) for m in chunk)
             continue
-        failed.extend(chunk[int(f["Id"])].message_id for f in response.get("Failed") or ())
-    return tuple(failed)
+        for entry in response.get("Failed") or ():
+            failed[chunk[int(entry["Id"])].message_id] = f"{entry.get('Code', 'Unknown')}: {entry.get('Message', '')}"
+    return failed

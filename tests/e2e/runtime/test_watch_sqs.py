@@ -76,3 +76,23 @@ def test_the_command_processes_then_stops_on_sigterm(build: Any, config: Any, re
     events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
     assert "sqs_batch" in events
     assert events[-1] == "watch_stopped"
+
+
+def test_messages_sqs_will_not_delete_come_back_with_the_reason() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from sgwatch.sources.sqs import QueueMessage, delete
+
+    with mock_aws():
+        client = boto3.client("sqs", region_name="eu-west-1")
+        url = client.create_queue(QueueName="sgwatch-delete")["QueueUrl"]
+        client.send_message(QueueUrl=url, MessageBody="{}")
+        (received,) = client.receive_message(QueueUrl=url)["Messages"]
+        good = QueueMessage(message_id="m-good", receipt_handle=received["ReceiptHandle"], body="{}")
+        bad = QueueMessage(message_id="m-bad", receipt_handle="bogus", body="{}")
+        assert delete(client, url, [good, bad]) == {
+            "m-bad": 'ReceiptHandleIsInvalid: The input receipt handle "bogus" is not a valid receipt handle.'
+        }
+        gone = delete(client, url + "-gone", [good])
+        assert gone == {"m-good": "AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist."}
