@@ -73,20 +73,12 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def is_sqs_event(event: Any) -> bool:
-    """A Lambda SQS event (the only source whose response carries ``batchItemFailures``)."""
-    records = event.get("Records") if isinstance(event, Mapping) else None
-    if not isinstance(records, list) or not records or not isinstance(records[0], Mapping):
-        return False
-    return bool(records[0].get("eventSource") == "aws:sqs")
-
-
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Process one invocation. SQS: return ``batchItemFailures`` naming only the messages whose records
     failed (unreadable, or a delivery/remediation failure). Other sources: raise when a delivery or a
     remediation failed, so Lambda retries the event; the sent ledger keeps channels from repeating."""
     from sgwatch.runtime.logs import configure_logging  # noqa: PLC0415
-    from sgwatch.sources.envelopes import unwrap  # noqa: PLC0415
+    from sgwatch.sources.envelopes import detect, sqs_event, unwrap  # noqa: PLC0415
 
     environ = dict(os.environ)  # the edge: the only place that reads the environment
     formatter = configure_logging(environ.get(LOG_LEVEL_ENV, "INFO").upper())
@@ -96,7 +88,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     from sgwatch.runtime.batch import process_isolated  # noqa: PLC0415
 
     result = process_isolated(unwrap(event, ORIGIN), app)
-    if is_sqs_event(event):
+    if isinstance(event, Mapping) and detect(event) is sqs_event:  # only SQS answers with batchItemFailures
         return {"batchItemFailures": [{"itemIdentifier": item} for item in sorted(result.failed_items)]}
     summary = {
         "records": result.stats.records,
