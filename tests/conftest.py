@@ -1,16 +1,41 @@
-"""Fixtures shared by every test area: golden-file comparison (regenerate with ``make golden``)."""
+"""Fixtures shared by every test area: golden-file comparison (regenerate with ``make golden``) and the
+test-support modules (tests run in importlib mode, so they cannot import one another)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+TESTS = Path(__file__).resolve().parent
+GOLDEN = TESTS / "golden"
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """The Python file at ``path`` as module ``name``, loaded once per session."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the file runs
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def support() -> Callable[[str], ModuleType]:
+    """``support("unit/notify/alerts.py")``: a test-support module by its path under tests/."""
+    return lambda relative: load_module(
+        TESTS / relative, "sgwatch_test_" + Path(relative).with_suffix("").as_posix().replace("/", "_")
+    )
 
 
 def json_text(value: Any) -> str:

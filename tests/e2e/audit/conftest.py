@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,23 +19,9 @@ SGWATCH = Path(sys.executable).with_name("sgwatch")
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def load_scenario() -> ModuleType:
-    name = "sgwatch_audit_scenario"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).parents[2] / "unit" / "audit" / "scenario.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
-def sc() -> ModuleType:
-    return load_scenario()
+def sc(support: Callable[[str], ModuleType]) -> ModuleType:
+    return support("unit/audit/scenario.py")
 
 
 @pytest.fixture(scope="session")

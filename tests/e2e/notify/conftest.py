@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,22 +25,9 @@ delivery:
 """
 
 
-def _load_alerts() -> ModuleType:
-    name = "sgwatch_notify_test_alerts"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "unit" / "notify" / "alerts.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
-def alerts() -> ModuleType:
-    return _load_alerts()
+def alerts(support: Callable[[str], ModuleType]) -> ModuleType:
+    return support("unit/notify/alerts.py")
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -12,19 +10,6 @@ from types import ModuleType
 import pytest
 
 from sgwatch.audit.store import AuditStore
-
-
-def load_scenario() -> ModuleType:
-    name = "sgwatch_audit_scenario"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("scenario.py"))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class Clock:
@@ -41,8 +26,8 @@ class Clock:
 
 
 @pytest.fixture
-def sc() -> ModuleType:
-    return load_scenario()
+def sc(support: Callable[[str], ModuleType]) -> ModuleType:
+    return support("unit/audit/scenario.py")
 
 
 @pytest.fixture

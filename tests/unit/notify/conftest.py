@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -14,22 +12,9 @@ import pytest
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "notify"
 
 
-def load_alerts_module() -> ModuleType:
-    """``alerts.py`` beside this file, loaded by path (tests are imported in importlib mode)."""
-    name = "sgwatch_notify_test_alerts"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("alerts.py"))
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
-def alerts() -> ModuleType:
-    return load_alerts_module()
+def alerts(support: Callable[[str], ModuleType]) -> ModuleType:
+    return support("unit/notify/alerts.py")
 
 
 @pytest.fixture
