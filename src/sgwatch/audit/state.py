@@ -7,7 +7,6 @@ Failed calls change nothing; a group's creation or deletion starts it over empty
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,10 +34,8 @@ def normalize_peer(peer: str | None) -> str:
     """A CIDR in canonical form (``10.0.0.1/8`` -> ``10.0.0.0/8``), anything else lower-cased."""
     if not peer:
         return ""
-    try:
-        return str(ipaddress.ip_network(peer, strict=False))
-    except ValueError:
-        return peer.lower()
+    network = parse_cidr(peer)  # cached: a replay normalizes the same few peers many times
+    return peer.lower() if network is None else str(network)
 
 
 def rule_shape(change: RuleChange) -> Shape:
