@@ -98,7 +98,6 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "failures": list(result.failures),
     }
     if result.failures:
-        remediation = any(line.startswith("remediation ") for line in result.failures)
-        error = RemediationError if remediation else DeliveryError
+        error = RemediationError if result.remediation_failed else DeliveryError
         raise error(f"{len(result.failures)} failure(s), the event will be retried: " + "; ".join(result.failures[:5]))
     return summary

@@ -30,6 +30,7 @@ class BatchResult:
     problems: tuple[Problem, ...] = ()
     failed_items: frozenset[str] = frozenset()  # item ids (SQS message ids) to retry
     failures: tuple[str, ...] = ()  # delivery and remediation failures, one line each
+    remediation_failed: bool = False  # one of the failures is a revert that failed
 
     @property
     def ok(self) -> bool:
@@ -154,6 +155,7 @@ def process_batch(items: Iterable[SourceItem], app: App) -> BatchResult:
         problems=tuple(problems),
         failed_items=frozenset(failed),
         failures=tuple(failures),
+        remediation_failed=any(r.status is RemediationStatus.FAILED for r in remediations.values()),
     )
 
 
@@ -170,6 +172,7 @@ def _merge(results: Sequence[BatchResult], crashed: set[str]) -> BatchResult:
             *(f for r in results for f in r.failures),
             *(f"item {item}: processing crashed (see the traceback logged)" for item in sorted(crashed)),
         ),
+        remediation_failed=any(r.remediation_failed for r in results),
     )
 
 
