@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sgwatch.decode import is_sg_candidate
 from sgwatch.model import Judgement
 from sgwatch.normalize.events import EVENT_SOURCE, SG_EVENT_NAMES
-from sgwatch.parallel import judge_paths
+from sgwatch.parallel import judge_files
 from sgwatch.pipeline import ScanStats, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord, read_paths
 from sgwatch.sources.fast import available as fast_available
-from sgwatch.sources.files import decompress
+from sgwatch.sources.files import decompress, walk
 
 TODAY = dt.date(2026, 6, 1)
 TARGET_ONE_CORE = 8.0
@@ -106,7 +106,7 @@ CANDIDATES: dict[int, int] = {}  # workers -> security-group candidates the fast
 def fast(workers: int) -> Callable[[Corpus, Policy], Output]:
     def run(corpus: Corpus, policy: Policy) -> Output:
         stats = ScanStats()
-        out = list(judge_paths([str(corpus.root)], policy, workers=workers, stats=stats, today=TODAY))
+        out = list(judge_files(walk([str(corpus.root)]), policy, workers=workers, stats=stats, today=TODAY))
         if stats.records != corpus.records:
             raise AssertionError(f"fast path counted {stats.records} records, the archive holds {corpus.records}")
         CANDIDATES[workers] = stats.candidates

@@ -3,7 +3,8 @@
 Each worker process reads and judges whole files (the fast source path, then decode, normalize and policy);
 the parent yields their results in input order, drops changes already seen in an earlier file (the same
 ``RuleChange.dedup_key`` rule as ``pipeline.judge``) and merges the counters, so the output and the stats are
-those of one ``pipeline.judge`` over all the files. Files travel in batches of about ``BATCH_BYTES`` and at most
+those of one ``pipeline.judge`` over all the files. A file is a local path or a ``Blob`` (the bytes of an S3
+object, downloaded by the parent). Files travel in batches of about ``BATCH_BYTES`` and at most
 ``2 * workers`` batches are in flight, so memory stays flat however large the archive. ``workers=1`` runs in
 this process, without a pool, and so does an input that makes a single batch: one batch keeps one worker busy
 while the others wait, so starting them would only add their start-up time.
@@ -16,7 +17,7 @@ import itertools
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,10 +26,13 @@ from sgwatch.model import Judgement, compact_pickle
 from sgwatch.pipeline import ScanStats, Scope, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, SourceItem
+from sgwatch.sources.base import Blob
 from sgwatch.sources.fast import Skipped
-from sgwatch.sources.files import read_paths, read_source, walk
+from sgwatch.sources.files import read_data, read_source
 
 Result = Judgement | Problem
+File = str | Blob  # a local path (or ``-``), or the bytes of an object fetched elsewhere
+Entry = File | Path | Problem  # what ``judge_files`` takes: ``files.walk`` output, Blobs, problems
 BATCH_BYTES = 1 << 20  # stored bytes per worker task: a few files, so round trips cost little
 
 
@@ -52,28 +56,38 @@ def _init_worker(policy: Policy, today: dt.date | None, scope: Scope | None) -> 
     _worker_policy, _worker_today, _worker_scope = policy, today, scope
 
 
-def judge_file(path: str, policy: Policy, today: dt.date | None = None, scope: Scope | None = None) -> FileResult:
+def _read_file(file: File, skipped: Skipped) -> Iterator[SourceItem]:
+    if isinstance(file, Blob):
+        return read_data(file.data, file.origin, item_id=file.item_id, skipped=skipped)
+    return read_source(file, skipped=skipped)
+
+
+def judge_file(file: File, policy: Policy, today: dt.date | None = None, scope: Scope | None = None) -> FileResult:
     """Read (fast path) and judge one file; records skipped unparsed still count in ``stats.records``."""
     stats = ScanStats()
-    results = tuple(_judge_here(lambda skipped: read_source(path, skipped=skipped), policy, stats, today, scope))
+    results = tuple(_judge_here(lambda skipped: _read_file(file, skipped), policy, stats, today, scope))
     return FileResult(results=results, stats=stats)
 
 
 def _judge_batch(
-    paths: tuple[str, ...], policy: Policy, today: dt.date | None, scope: Scope | None
+    files: tuple[File, ...], policy: Policy, today: dt.date | None, scope: Scope | None
 ) -> tuple[FileResult, ...]:
-    return tuple(judge_file(path, policy, today, scope) for path in paths)
+    return tuple(judge_file(file, policy, today, scope) for file in files)
 
 
-def _judge_in_worker(paths: tuple[str, ...]) -> tuple[FileResult, ...]:
+def _judge_in_worker(files: tuple[File, ...]) -> tuple[FileResult, ...]:
     if _worker_policy is None:
         raise RuntimeError("worker process was not initialised with a policy")
-    return _judge_batch(paths, _worker_policy, _worker_today, _worker_scope)
+    return _judge_batch(files, _worker_policy, _worker_today, _worker_scope)
 
 
-def _batches(entries: Iterator[str | Path | Problem], batch_bytes: int) -> Iterator[tuple[str, ...] | str | Problem]:
+def _size(file: File) -> int:
+    return len(file.data) if isinstance(file, Blob) else Path(file).stat().st_size
+
+
+def _batches(entries: Iterable[Entry], batch_bytes: int) -> Iterator[tuple[File, ...] | str | Problem]:
     """Consecutive files grouped up to ``batch_bytes`` (fewer round trips); problems and ``-`` on their own."""
-    batch: list[str] = []
+    batch: list[File] = []
     size = 0
     for entry in entries:
         if isinstance(entry, Problem) or entry == "-":
@@ -82,8 +96,9 @@ def _batches(entries: Iterator[str | Path | Problem], batch_bytes: int) -> Itera
                 batch, size = [], 0
             yield entry if isinstance(entry, Problem) else "-"
             continue
-        batch.append(str(entry))
-        size += Path(entry).stat().st_size
+        file = entry if isinstance(entry, Blob) else str(entry)
+        batch.append(file)
+        size += _size(file)
         if size >= batch_bytes:
             yield tuple(batch)
             batch, size = [], 0
@@ -91,14 +106,14 @@ def _batches(entries: Iterator[str | Path | Problem], batch_bytes: int) -> Itera
         yield tuple(batch)
 
 
-def _read_entries(entries: Iterable[tuple[str, ...] | str | Problem], skipped: Skipped) -> Iterator[SourceItem]:
-    """What ``read_paths`` yields, over entries already walked and batched."""
+def _read_entries(entries: Iterable[Entry | tuple[File, ...]], skipped: Skipped) -> Iterator[SourceItem]:
+    """Every record (or problem) of the entries, batched or not, in order: what ``read_paths`` yields."""
     for entry in entries:
         if isinstance(entry, Problem):
             yield entry
         else:
-            for path in (entry,) if isinstance(entry, str) else entry:
-                yield from read_source(path, skipped=skipped)
+            for file in entry if isinstance(entry, tuple) else (entry if isinstance(entry, Blob) else str(entry),):
+                yield from _read_file(file, skipped)
 
 
 def _judge_here(
@@ -140,8 +155,8 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def judge_paths(
-    paths: Sequence[str],
+def judge_files(
+    entries: Iterable[Entry],
     policy: Policy,
     *,
     workers: int,
@@ -151,24 +166,23 @@ def judge_paths(
     batch_bytes: int = BATCH_BYTES,
     seen: set[tuple[str, str]] | None = None,
 ) -> Iterator[Judgement | Problem]:
-    """Judge every security-group change in the paths (files, directories, ``-``) on ``workers`` processes.
+    """Judge every security-group change in the files (walked local paths, ``-``, Blobs; problems pass
+    through) on ``workers`` processes, with the results, order and ``stats`` of one ``pipeline.judge`` over
+    them all, every record counted.
 
-    Same results, same order and same final ``stats`` as ``pipeline.judge(read_paths(paths), ...)`` with every
-    record counted; stdin (``-``) is read in this process. ``workers`` counts this process: it starts
-    ``workers - 1`` others, keeps each of them at most two batches of about ``batch_bytes`` (as stored) ahead,
-    and judges further batches itself while it waits for theirs, so no core idles on bookkeeping. ``seen``:
-    as for ``pipeline.judge``, to deduplicate across several calls of one run.
+    Stdin (``-``) is read in this process. ``workers`` counts this process: it starts ``workers - 1``
+    others, keeps each of them at most two batches of about ``batch_bytes`` (as stored) ahead, and judges
+    further batches itself while it waits for theirs, so no core idles on bookkeeping. ``seen``: as for
+    ``pipeline.judge``, to deduplicate across several calls of one run.
     """
     seen = seen if seen is not None else set()
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
-        yield from _judge_here(
-            lambda skipped: read_paths(paths, skipped=skipped), policy, stats, today, scope, seen=seen
-        )
+        yield from _judge_here(lambda skipped: _read_entries(entries, skipped), policy, stats, today, scope, seen=seen)
         return
-    batched = _batches(walk(paths), batch_bytes)
-    ahead: list[tuple[str, ...] | str | Problem] = []
+    batched = _batches(entries, batch_bytes)
+    ahead: list[tuple[File, ...] | str | Problem] = []
     file_batches = 0
     for early in batched:  # look ahead until a second batch of files shows that workers can share the work
         ahead.append(early)
@@ -185,12 +199,12 @@ def judge_paths(
     with ProcessPoolExecutor(
         helpers, mp_context=context, initializer=_init_worker, initargs=(policy, today, scope)
     ) as pool:
-        entries = itertools.chain(ahead, batched)
+        queue = itertools.chain(ahead, batched)
 
         def pull(here: bool) -> bool:
             """Queue the next entry (a batch goes to the pool, or is judged here); False once none is left."""
             nonlocal submitted
-            entry = next(entries, None)
+            entry = next(queue, None)
             if entry is None:
                 return False
             if not isinstance(entry, tuple):

@@ -14,11 +14,14 @@ import click
 from sgwatch.cli.output import log_to_stderr, print_table, warn, write_jsonl
 from sgwatch.errors import StoreError
 from sgwatch.model import DeliveryStatus, Judgement, Severity
-from sgwatch.parallel import judge_paths
-from sgwatch.pipeline import ScanStats, Scope, build_alerts, judge
+from sgwatch.parallel import Entry, judge_files
+from sgwatch.pipeline import ScanStats, Scope, build_alerts
 from sgwatch.policy import Policy, load_policy
 from sgwatch.settings import Settings, load_settings
 from sgwatch.sources import Problem
+from sgwatch.sources.files import walk
+from sgwatch.sources.s3 import CONCURRENCY as S3_CONCURRENCY
+from sgwatch.sources.s3 import iter_s3_objects, parse_s3_url
 
 if TYPE_CHECKING:
     from sgwatch.audit.store import AuditStore
@@ -78,34 +81,40 @@ def record_and_deliver(
 
 
 def judge_inputs(
-    paths: tuple[str, ...], policy: Policy, *, scope: Scope, stats: ScanStats, workers: int
+    paths: tuple[str, ...],
+    policy: Policy,
+    *,
+    scope: Scope,
+    stats: ScanStats,
+    workers: int,
+    s3_concurrency: int = S3_CONCURRENCY,
 ) -> Iterator[Judgement | Problem]:
-    """Local files on ``workers`` processes; ``s3://`` URLs listed by the CloudTrail key layout, in order.
+    """Local files and S3 archives, judged on ``workers`` processes, in input order; one change is judged
+    once in the whole run, whichever inputs carry it.
 
-    One change is judged once in the whole run, whichever inputs carry it.
+    ``s3://`` URLs are listed by the CloudTrail key layout (skipping what ``scope`` excludes) and their objects
+    downloaded ``s3_concurrency`` at a time; a URL that is not one raises SourceError before anything is read.
     """
-    seen: set[tuple[str, str]] = set()
-    local: list[str] = []
+    for path in paths:
+        if path.startswith("s3://"):
+            parse_s3_url(path)
+    return judge_files(_files(paths, scope, s3_concurrency), policy, workers=workers, stats=stats, scope=scope)
+
+
+def _files(paths: tuple[str, ...], scope: Scope, s3_concurrency: int) -> Iterator[Entry]:
     for path in paths:
         if not path.startswith("s3://"):
-            local.append(path)
+            yield from walk([path])
             continue
-        if local:
-            yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope, seen=seen)
-            local = []
-        from sgwatch.sources.s3 import iter_s3_items  # noqa: PLC0415 - boto3 only for S3
-
-        items = iter_s3_items(
+        yield from iter_s3_objects(
             path,
             since=scope.since,
             until=scope.until,
             accounts=scope.accounts,
             regions=scope.regions,
             progress=sys.stderr.isatty(),
+            concurrency=s3_concurrency,
         )
-        yield from judge(items, policy, stats=stats, scope=scope, seen=seen)
-    if local:
-        yield from judge_paths(local, policy, workers=workers, stats=stats, scope=scope, seen=seen)
 
 
 def _time_option(value: str | None, option: str) -> datetime | None:
@@ -175,7 +184,14 @@ def _summary(stats: ScanStats) -> str:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Processes that judge local files in parallel, this one included (default: the number of cores).",
+    help="Processes that judge files and S3 objects in parallel, this one included (default: the number of cores).",
+)
+@click.option(
+    "--s3-concurrency",
+    type=click.IntRange(min=1),
+    default=S3_CONCURRENCY,
+    show_default=True,
+    help="S3 objects downloaded at once when scanning s3:// archives.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Print structured log lines (deliveries, retries) on stderr.")
 def scan(
@@ -192,6 +208,7 @@ def scan(
     accounts: tuple[str, ...],
     regions: tuple[str, ...],
     workers: int | None,
+    s3_concurrency: int,
     verbose: bool,
 ) -> None:
     """Scan CloudTrail files, directories, envelopes, stdin (-) or S3 archives (s3://bucket/prefix).
@@ -226,7 +243,15 @@ def scan(
     )
     store = open_store(store_path)
     try:
-        for result in judge_inputs(paths, policy, scope=scope, stats=stats, workers=workers or os.cpu_count() or 1):
+        results = judge_inputs(
+            paths,
+            policy,
+            scope=scope,
+            stats=stats,
+            workers=workers or os.cpu_count() or 1,
+            s3_concurrency=s3_concurrency,
+        )
+        for result in results:
             if isinstance(result, Problem):
                 warn(str(result))
                 continue

@@ -1,4 +1,5 @@
-"""What every source yields: raw CloudTrail record mappings, S3 object references, or problems."""
+"""What every source yields: raw CloudTrail record mappings, S3 object references, or problems; and the
+fetched bytes (``Blob``) that readers turn into them."""
 
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.origin}: {self.message}"
+
+
+@compact_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Blob:
+    """The stored bytes of one file or object fetched elsewhere (an S3 object), read like a local file."""
+
+    data: bytes  # gzip or not, any envelope
+    origin: str  # "s3://bucket/key"
+    item_id: str | None = None
 
 
 SourceItem = RawRecord | S3ObjectRef | Problem

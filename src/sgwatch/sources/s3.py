@@ -1,21 +1,24 @@
-"""CloudTrail archives in S3: list ``s3://bucket/prefix`` and yield the records of its log files.
+"""CloudTrail archives in S3: list ``s3://bucket/prefix`` and download its log files, several at a time.
 
 The CloudTrail key layout ``[prefix/]AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz``
 lets out-of-range accounts, regions and days be skipped by listing with a delimiter, level by level, before
-anything is downloaded. Unreadable objects become ``Problem``s naming ``s3://bucket/key``.
+anything is downloaded. Objects that cannot be downloaded and prefixes that cannot be listed become
+``Problem``s naming them; the rest is still read.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sgwatch.errors import SourceError, aws_error_text
-from sgwatch.sources.base import Problem, RawRecord, SourceItem
+from sgwatch.sources.base import Blob, Problem, SourceItem
 from sgwatch.sources.files import SUFFIXES, read_data
 
 # CloudTrail delivers a file within minutes of its events (its key holds the delivery day and minute);
@@ -23,6 +26,7 @@ from sgwatch.sources.files import SUFFIXES, read_data
 DELIVERY_LAG = timedelta(hours=1)
 _FILE_TIME = re.compile(r"_(\d{8}T\d{4})Z_")
 _ACCOUNT = re.compile(r"^\d{12}$")
+CONCURRENCY = 16  # downloads in flight: a GET waits tens of milliseconds on S3, judging what it brings a few
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -69,19 +73,14 @@ class KeyFilter:
             return False
         return self.until is None or delivered <= self.until + DELIVERY_LAG
 
-    def record_ok(self, data: Any) -> bool:
-        """The record's eventTime lies in [since, until) (records without a readable time are kept)."""
-        if self.since is None and self.until is None:
-            return True
-        text = data.get("eventTime") if hasattr(data, "get") else None
-        if not isinstance(text, str):
-            return True
-        try:
-            at = _utc(datetime.fromisoformat(text.replace(" ", "T")))
-        except ValueError:
-            return True
-        assert at is not None
-        return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
+
+class ListingError(SourceError):
+    """An S3 prefix cannot be listed; ``where`` names it, ``reason`` says why."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
 
 
 class _Lister:
@@ -95,9 +94,9 @@ class _Lister:
         try:
             yield from self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kwargs)
         except (ClientError, BotoCoreError) as exc:
-            where = f"s3://{self.bucket}/{kwargs.get('Prefix', '')}"
-            raise SourceError(
-                f"{where}: cannot list: {aws_error_text(exc)} (check the bucket name, region and s3:ListBucket)"
+            raise ListingError(
+                f"s3://{self.bucket}/{kwargs.get('Prefix', '')}",
+                f"cannot list: {aws_error_text(exc)} (check the bucket name, region and s3:ListBucket)",
             ) from exc
 
     def folders(self, prefix: str) -> list[str]:
@@ -198,24 +197,65 @@ def _log_keys(lister: _Lister, prefix: str, f: KeyFilter) -> Iterator[str]:
         yield from (k for k in lister.keys(folder) if k.endswith(SUFFIXES) and f.file_ok(k))
 
 
-def read_object(
-    client: Any, bucket: str, key: str, *, item_id: str | None = None, keep: KeyFilter | None = None
-) -> Iterator[SourceItem]:
-    """The records in one S3 object (any envelope, gzip or not); a Problem naming it when unreadable."""
+def fetch_object(client: Any, bucket: str, key: str, *, item_id: str | None = None) -> Blob | Problem:
+    """The stored bytes of one S3 object, or a Problem naming it when it cannot be downloaded."""
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     origin = f"s3://{bucket}/{key}"
     try:
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except (ClientError, BotoCoreError) as exc:
-        yield Problem(origin=origin, message=f"cannot read: {aws_error_text(exc)}", item_id=item_id)
+        return Problem(origin=origin, message=f"cannot read: {aws_error_text(exc)}", item_id=item_id)
+    return Blob(data=body, origin=origin, item_id=item_id)
+
+
+def read_object(client: Any, bucket: str, key: str, *, item_id: str | None = None) -> Iterator[SourceItem]:
+    """Every record in one S3 object (any envelope, gzip or not); a Problem naming it when unreadable."""
+    fetched = fetch_object(client, bucket, key, item_id=item_id)
+    if isinstance(fetched, Problem):
+        yield fetched
         return
-    for item in read_data(body, origin, item_id=item_id, fast=False):
-        if keep is None or not isinstance(item, RawRecord) or keep.record_ok(item.data):
-            yield item
+    yield from read_data(fetched.data, fetched.origin, item_id=item_id, fast=False)
 
 
-def iter_s3_items(
+def _listed(keys: Iterator[str]) -> Iterator[str | Problem]:
+    """The keys, then a Problem when listing failed part-way (what was listed is still read)."""
+    try:
+        yield from keys
+    except ListingError as exc:
+        yield Problem(origin=exc.where, message=exc.reason)
+
+
+def _fetch_all(client: Any, bucket: str, keys: Iterable[str | Problem], concurrency: int) -> Iterator[Blob | Problem]:
+    """The objects in key order, ``concurrency`` downloads in flight (botocore waits on the network outside
+    the GIL, so threads are enough); at most ``concurrency`` objects are held ahead of the consumer."""
+    if concurrency <= 1:
+        yield from (key if isinstance(key, Problem) else fetch_object(client, bucket, key) for key in keys)
+        return
+    pending: deque[Future[Blob | Problem] | Problem] = deque()
+    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sgwatch-s3")
+    try:
+        for key in keys:
+            pending.append(key if isinstance(key, Problem) else pool.submit(fetch_object, client, bucket, key))
+            if len(pending) >= concurrency:
+                head = pending.popleft()
+                yield head if isinstance(head, Problem) else head.result()
+        while pending:
+            head = pending.popleft()
+            yield head if isinstance(head, Problem) else head.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def s3_client(concurrency: int) -> Any:
+    """An S3 client with a connection for every concurrent download (``AWS_ENDPOINT_URL``/``AWS_REGION`` apply)."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.client("s3", config=Config(max_pool_connections=max(10, concurrency)))
+
+
+def iter_s3_objects(
     url: str,
     *,
     since: datetime | None = None,
@@ -224,35 +264,33 @@ def iter_s3_items(
     regions: Sequence[str] = (),
     progress: bool = False,
     client: Any = None,
-) -> Iterator[SourceItem]:
-    """Records of the CloudTrail log files under ``url`` whose account, region and time are in range.
+    concurrency: int = CONCURRENCY,
+) -> Iterator[Blob | Problem]:
+    """The stored bytes of the CloudTrail log files under ``url`` that can hold events of these accounts and
+    regions in [since, until) (UTC when naive), in listing order, ``concurrency`` downloads at a time.
 
-    ``since``/``until`` bound the records' eventTime ([since, until), UTC when naive). Listing failures
-    raise SourceError; unreadable objects yield Problems. ``client`` is an S3 client (default:
-    ``boto3.client("s3")``, so ``AWS_ENDPOINT_URL``/``AWS_REGION`` apply).
+    Only the key layout decides (account, region, day and delivery minute); the records' own times are for
+    the caller's scope (``pipeline.Scope``). A prefix that cannot be listed and an object that cannot be
+    downloaded come out as Problems naming them. ``client``: an S3 client (default: ``s3_client(concurrency)``).
     """
     bucket, prefix = parse_s3_url(url)
     keep = KeyFilter(since=_utc(since), until=_utc(until), accounts=tuple(accounts), regions=tuple(regions))
-    if client is None:
-        import boto3  # noqa: PLC0415
-
-        client = boto3.client("s3")
-    keys = _log_keys(_Lister(client, bucket), prefix, keep)
+    client = client if client is not None else s3_client(concurrency)
+    keys = _listed(_log_keys(_Lister(client, bucket), prefix, keep))
     if not progress:
-        for key in keys:
-            yield from read_object(client, bucket, key, keep=keep)
+        yield from _fetch_all(client, bucket, keys, concurrency)
         return
     from rich.console import Console  # noqa: PLC0415 - only on a terminal
     from rich.progress import Progress  # noqa: PLC0415
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         listing = bar.add_task(f"listing s3://{bucket}/{prefix}", total=None)
-        found = []
+        found: list[str | Problem] = []
         for key in keys:
             found.append(key)
             bar.update(listing, description=f"listing: {len(found)} log files")
         bar.remove_task(listing)
         task = bar.add_task(f"scanning s3://{bucket}/{prefix}", total=len(found))
-        for key in found:
-            yield from read_object(client, bucket, key, keep=keep)
+        for fetched in _fetch_all(client, bucket, found, concurrency):
+            yield fetched
             bar.advance(task)

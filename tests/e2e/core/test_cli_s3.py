@@ -95,14 +95,31 @@ def test_s3_time_window_and_region_filters(aws_env: dict[str, str], bucket: str)
 def test_missing_bucket_is_one_line(aws_env: dict[str, str]) -> None:
     result = scan(aws_env, "s3://no-such-bucket/x/")
     assert result.returncode == 2
-    assert "no-such-bucket" in result.stderr
+    assert "sgwatch: s3://no-such-bucket/x/: cannot list: NoSuchBucket" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_bucket_does_not_stop_the_other_inputs(aws_env: dict[str, str], bucket: str) -> None:
+    local = scan(aws_env, str(EXAMPLES))
+    both = scan(aws_env, "s3://no-such-bucket/x/", str(EXAMPLES), "--workers", "2", "--s3-concurrency", "3")
+    assert both.returncode == 2
+    assert both.stdout == local.stdout
+    assert both.stdout
+    assert "Traceback" not in both.stderr
+    bad = scan(aws_env, "s3://", str(EXAMPLES))
+    assert bad.returncode == 2
+    assert "not an S3 URL" in bad.stderr
+    assert bad.stdout == ""  # a malformed URL is a usage error: found before anything is read
 
 
 def test_a_change_in_several_inputs_is_judged_once(aws_env: dict[str, str], bucket: str) -> None:
     local = scan(aws_env, str(EXAMPLES))
     expected = [json.loads(line) for line in local.stdout.splitlines()]
     assert expected
-    both = scan(aws_env, str(EXAMPLES), f"s3://{bucket}/org/", str(EXAMPLES), "--until", "2026-03-01T14:00:00Z")
-    assert [json.loads(line) for line in both.stdout.splitlines()] == expected
-    assert f"{len(expected)} security-group changes" in both.stderr
+    for workers in ("1", "2"):
+        both = scan(
+            aws_env, str(EXAMPLES), f"s3://{bucket}/org/", str(EXAMPLES), "--until", "2026-03-01T14:00:00Z",
+            "--workers", workers, "--s3-concurrency", "2",
+        )  # fmt: skip
+        assert [json.loads(line) for line in both.stdout.splitlines()] == expected
+        assert f"{len(expected)} security-group changes" in both.stderr

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from sgwatch.model import Judgement
-from sgwatch.parallel import judge_paths
+from sgwatch.parallel import judge_files
 from sgwatch.pipeline import ScanStats
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem
+from sgwatch.sources.base import Blob
+from sgwatch.sources.files import walk
 
 from .conftest import TODAY, fixture, plain_run
 
@@ -26,9 +28,11 @@ def test_workers_equal_one_process(archive: Path, workers: int, batch_bytes: int
     paths = [str(archive / "AWSLogs" / "2"), str(archive / "missing.json"), str(archive)]
     expected, expected_stats = plain_run(paths)
     one = ScanStats()
-    in_process = list(judge_paths(paths, Policy(), workers=1, stats=one, today=TODAY))
+    in_process = list(judge_files(walk(paths), Policy(), workers=1, stats=one, today=TODAY))
     many = ScanStats()
-    parallel = list(judge_paths(paths, Policy(), workers=workers, stats=many, today=TODAY, batch_bytes=batch_bytes))
+    parallel = list(
+        judge_files(walk(paths), Policy(), workers=workers, stats=many, today=TODAY, batch_bytes=batch_bytes)
+    )
     assert in_process == expected
     assert one == expected_stats
     assert parallel == expected
@@ -41,13 +45,27 @@ def test_workers_equal_one_process(archive: Path, workers: int, batch_bytes: int
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_fetched_bytes_are_judged_like_the_files_they_were(archive: Path, workers: int) -> None:
+    files = [str(f) for f in walk([str(archive)]) if not isinstance(f, Problem)]
+    expected, expected_stats = plain_run(files)
+    # every other file arrives as downloaded bytes (as S3 objects do), named like the file
+    blobs = [i % 2 == 1 or f.endswith("f500.json.gz") for i, f in enumerate(files)]
+    entries = [Blob(data=Path(f).read_bytes(), origin=f) if blob else f for f, blob in zip(files, blobs, strict=True)]
+    stats = ScanStats()
+    out = list(judge_files(entries, Policy(), workers=workers, stats=stats, today=TODAY, batch_bytes=1))
+    assert out == expected
+    assert stats == expected_stats
+    assert any(isinstance(p, Problem) and p.origin.endswith("f500.json.gz") for p in out)  # a damaged blob
+
+
 def test_stdin_keeps_its_place(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.dumps({"Records": [fixture("CreateSecurityGroup__vpc")]}).encode()
     paths = [str(archive / "AWSLogs" / "0"), "-", str(archive / "AWSLogs" / "1")]
     expected, expected_stats = plain_run(paths, stdin=data)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     stats = ScanStats()
-    out = list(judge_paths(paths, Policy(), workers=2, stats=stats, today=TODAY))
+    out = list(judge_files(walk(paths), Policy(), workers=2, stats=stats, today=TODAY))
     assert out == expected
     assert stats == expected_stats
     assert any(isinstance(j, Judgement) and j.change.origin == "-#0" for j in out)
@@ -55,7 +73,7 @@ def test_stdin_keeps_its_place(archive: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_stopping_early_shuts_the_pool_down(archive: Path) -> None:
     stats = ScanStats()
-    results = judge_paths([str(archive)], Policy(), workers=2, stats=stats, today=TODAY, batch_bytes=1)
+    results = judge_files(walk([str(archive)]), Policy(), workers=2, stats=stats, today=TODAY, batch_bytes=1)
     first = next(results)
     results.close()
     assert isinstance(first, Judgement | Problem)
@@ -65,7 +83,7 @@ def test_stopping_early_shuts_the_pool_down(archive: Path) -> None:
 def _children_while_running(paths: list[str], batch_bytes: int) -> tuple[int, list[Judgement | Problem], ScanStats]:
     """How many worker processes are alive once the first result is out, the results and the counters."""
     stats = ScanStats()
-    results = judge_paths(paths, Policy(), workers=2, stats=stats, today=TODAY, batch_bytes=batch_bytes)
+    results = judge_files(walk(paths), Policy(), workers=2, stats=stats, today=TODAY, batch_bytes=batch_bytes)
     out = [next(results)]
     alive = len(multiprocessing.active_children())
     out.extend(results)

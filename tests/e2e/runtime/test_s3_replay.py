@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 
-from sgwatch.errors import SourceError
-from sgwatch.pipeline import judge
+from sgwatch.model import Judgement
+from sgwatch.parallel import judge_files
+from sgwatch.pipeline import ScanStats, Scope
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord
-from sgwatch.sources.s3 import iter_s3_items
+from sgwatch.sources.base import Blob
+from sgwatch.sources.files import read_data
+from sgwatch.sources.s3 import iter_s3_objects
 
 A, B, ORG_MEMBER = "111111111111", "222222222222", "333333333333"
 FIXTURE = (
@@ -68,14 +71,22 @@ def archive(build: Any) -> tuple[str, Any, list[str]]:
 
 
 def _scan(bucket: str, s3: Any, **kwargs: Any) -> tuple[list[str], list[str]]:
+    """What `sgwatch scan s3://...` judges: the objects the layout keeps, then the scope on the events."""
     downloaded: list[str] = []
     s3.meta.events.register("provide-client-params.s3.GetObject", lambda params, **_: downloaded.append(params["Key"]))
     try:
-        items = list(iter_s3_items(f"s3://{bucket}/logs/", client=s3, **kwargs))
+        fetched = list(iter_s3_objects(f"s3://{bucket}/logs/", client=s3, **kwargs))
     finally:
         s3.meta.events.unregister("provide-client-params.s3.GetObject")
-    ids = [j.change.event_id for j in judge(items, Policy()) if not isinstance(j, Problem)]
-    assert not [i for i in items if isinstance(i, Problem)]
+    assert not [f for f in fetched if isinstance(f, Problem)]
+    scope = Scope(
+        since=kwargs.get("since"),
+        until=kwargs.get("until"),
+        accounts=tuple(kwargs.get("accounts", ())),
+        regions=tuple(kwargs.get("regions", ())),
+    )
+    results = judge_files(fetched, Policy(), workers=1, stats=ScanStats(), scope=scope)
+    ids = [j.change.event_id for j in results if isinstance(j, Judgement)]
     return ids, downloaded
 
 
@@ -102,17 +113,48 @@ def test_organization_trails_and_open_ranges(archive: Any) -> None:
     assert len(everything) == len(keys)
 
 
-def test_unreadable_objects_are_problems_and_listing_errors_raise(build: Any) -> None:
+def test_unreadable_objects_and_prefixes_are_problems(build: Any) -> None:
     s3 = build.client("s3")
     bucket = f"trail-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": build.region})
     s3.put_object(Bucket=bucket, Key="flat/broken.json.gz", Body=b"\x1f\x8b" + b"garbage" * 10)
     s3.put_object(Bucket=bucket, Key="flat/ok.json", Body=json.dumps(json.loads(FIXTURE.read_text())).encode())
     s3.put_object(Bucket=bucket, Key="flat/readme.txt", Body=b"skip me")
-    items = list(iter_s3_items(f"s3://{bucket}/flat", client=s3))  # not the CloudTrail layout: every log file
+    fetched = list(iter_s3_objects(f"s3://{bucket}/flat", client=s3))  # not the CloudTrail layout: every log file
+    assert [(type(f), f.origin) for f in fetched] == [
+        (Blob, f"s3://{bucket}/flat/broken.json.gz"),
+        (Blob, f"s3://{bucket}/flat/ok.json"),
+    ]
+    items = [item for blob in fetched if isinstance(blob, Blob) for item in read_data(blob.data, blob.origin)]
     problems = [i for i in items if isinstance(i, Problem)]
     assert [p.origin for p in problems] == [f"s3://{bucket}/flat/broken.json.gz"]
     assert "corrupt gzip" in problems[0].message
     assert [i.origin for i in items if isinstance(i, RawRecord)] == [f"s3://{bucket}/flat/ok.json"]
-    with pytest.raises(SourceError, match=r"s3://no-such-bucket-[0-9a-f]+/: cannot list: NoSuchBucket"):
-        list(iter_s3_items(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/", client=s3))
+    missing = f"no-such-bucket-{uuid.uuid4().hex[:8]}"
+    assert [str(p) for p in iter_s3_objects(f"s3://{missing}/", client=s3)] == [
+        f"s3://{missing}/: cannot list: NoSuchBucket: The specified bucket does not exist "
+        "(check the bucket name, region and s3:ListBucket)"
+    ]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_downloads_in_flight_keep_the_key_order(build: Any, concurrency: int) -> None:
+    s3 = build.client("s3")
+    bucket = f"trail-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": build.region})
+    keys = [f"flat/{n:03d}.json" for n in range(25)]
+    for n, key in enumerate(keys):
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps({"n": n}).encode())
+    other = build.client("s3")
+
+    def vanish(params: dict[str, Any], **_: Any) -> None:  # listed, then deleted before its download
+        if params["Key"] == keys[7]:
+            other.delete_object(Bucket=bucket, Key=keys[7])
+
+    s3.meta.events.register("provide-client-params.s3.GetObject", vanish)
+    fetched = list(iter_s3_objects(f"s3://{bucket}/flat/", client=s3, concurrency=concurrency))
+    assert [f.origin for f in fetched] == [f"s3://{bucket}/{key}" for key in keys]
+    assert isinstance(fetched[7], Problem)
+    assert "NoSuchKey" in fetched[7].message
+    blobs = [f for f in fetched if isinstance(f, Blob)]
+    assert [json.loads(f.data)["n"] for f in blobs] == [n for n in range(25) if n != 7]

@@ -1,4 +1,4 @@
-"""judge_paths in process (workers=1): same output and counters as pipeline.judge; results pickle; memory is flat."""
+"""judge_files in process (workers=1): same output and counters as pipeline.judge; results pickle; memory is flat."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from sgwatch.model import Judgement
-from sgwatch.parallel import FileResult, judge_file, judge_paths
+from sgwatch.parallel import FileResult, judge_file, judge_files
 from sgwatch.pipeline import ScanStats
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem
+from sgwatch.sources.files import walk
 
 from .conftest import TODAY, judged, load_fixture, log_file, write
 
@@ -37,7 +38,7 @@ def test_in_process_equals_pipeline_judge(tmp_path: Path) -> None:
     paths = tree(tmp_path)
     expected, expected_stats = judged(paths, fast=False)
     stats = ScanStats()
-    out = list(judge_paths(paths, Policy(), workers=1, stats=stats, today=TODAY))
+    out = list(judge_files(walk(paths), Policy(), workers=1, stats=stats, today=TODAY))
     assert out == expected
     assert stats == expected_stats
     assert stats.duplicates >= 3
@@ -51,14 +52,14 @@ def test_stdin_is_read_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     paths = [*tree(tmp_path)[:1], "-"]
     stats = ScanStats()
-    out = list(judge_paths(paths, Policy(), workers=1, stats=stats, today=TODAY))
+    out = list(judge_files(walk(paths), Policy(), workers=1, stats=stats, today=TODAY))
     assert isinstance(out[-1], Judgement)
     assert out[-1].change.origin == "-#0"
 
 
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        list(judge_paths([], Policy(), workers=0, stats=ScanStats()))
+        list(judge_files(walk([]), Policy(), workers=0, stats=ScanStats()))
 
 
 def test_file_results_pickle(tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ def peak_bytes(paths: list[str]) -> tuple[int, int]:
     stats = ScanStats()
     tracemalloc.start()
     try:
-        count = sum(1 for _ in judge_paths(paths, Policy(), workers=1, stats=stats, today=TODAY))
+        count = sum(1 for _ in judge_files(walk(paths), Policy(), workers=1, stats=stats, today=TODAY))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -110,7 +111,7 @@ def test_peak_memory_stays_flat_as_input_grows_4x(tmp_path: Path, archive: Any) 
 
 def test_problems_from_workerless_run_name_their_file(tmp_path: Path) -> None:
     paths = tree(tmp_path)
-    problems = [r for r in judge_paths(paths, Policy(), workers=1, stats=ScanStats()) if isinstance(r, Problem)]
+    problems = [r for r in judge_files(walk(paths), Policy(), workers=1, stats=ScanStats()) if isinstance(r, Problem)]
     assert sorted((Path(p.origin).name, p.message.split(":")[0]) for p in problems) == [
         ("d.json", "invalid JSON"),
         ("missing.json", "no such file or directory"),

@@ -44,14 +44,6 @@ def test_file_delivery_minute() -> None:
     assert F.file_ok("custom-name.json.gz")
 
 
-def test_record_time() -> None:
-    assert F.record_ok({"eventTime": "2026-03-02T10:00:00Z"})
-    assert not F.record_ok({"eventTime": "2026-03-01T23:59:59Z"})
-    assert not F.record_ok({"eventTime": "2026-03-03T00:00:00Z"})
-    assert F.record_ok({"eventTime": "garbage"})
-    assert F.record_ok({})
-
-
 def test_where_a_prefix_starts_in_the_layout() -> None:
     assert _start("AWSLogs/", F) == (0, (), True)
     assert _start("x/AWSLogs/o-abc123/", F) == (0, (), False)
