@@ -120,9 +120,9 @@ def decompress_only(corpus: Corpus, policy: Policy) -> None:
         decompress(path.read_bytes())
 
 
-def two_field_view() -> Callable[[Corpus, Policy], None] | None:
-    """The reference technique: inflate, then one msgspec pass into a two-field Struct per record, and nothing
-    else (no UTF-8 check, no judging, no fallbacks): the most any exact path built on it can reach."""
+def _view_scanner() -> Callable[[tuple[Path, ...]], None] | None:
+    """The reference technique over some files: inflate, then one msgspec pass into a two-field Struct per
+    record, and nothing else (no UTF-8 check, no judging, no fallbacks)."""
     try:
         import msgspec  # noqa: PLC0415 - optional
     except ImportError:
@@ -133,11 +133,37 @@ def two_field_view() -> Callable[[Corpus, Policy], None] | None:
     decoder: Any = msgspec.json.Decoder(msgspec.defstruct("Log", [("Records", list[view])], gc=False))
     names = frozenset(SG_EVENT_NAMES)
 
-    def run(corpus: Corpus, policy: Policy) -> None:
-        for path in corpus.files:
+    def scan(files: tuple[Path, ...]) -> None:
+        for path in files:
             for record in decoder.decode(decompress(path.read_bytes())).Records:
                 if record.eventName in names and record.eventSource == EVENT_SOURCE:
                     pass
+
+    return scan
+
+
+def two_field_view() -> Callable[[Corpus, Policy], None] | None:
+    """The reference technique on one core: the most any exact path built on it can reach."""
+    scan = _view_scanner()
+    if scan is None:
+        return None
+    return lambda corpus, policy: scan(corpus.files)
+
+
+def view_ceiling(processes: int) -> Callable[[Corpus, Policy], None] | None:
+    """The reference technique with the files split over ``processes`` forked processes: how far work of
+    this kind (inflating and parsing megabytes, the memory traffic included) scales on these cores."""
+    scan = _view_scanner()
+    if scan is None:
+        return None
+
+    def run(corpus: Corpus, policy: Policy) -> None:
+        context = multiprocessing.get_context("fork")
+        children = [context.Process(target=scan, args=(corpus.files[i::processes],)) for i in range(processes)]
+        for child in children:
+            child.start()
+        for child in children:
+            child.join()
 
     return run
 
@@ -242,6 +268,9 @@ def bench(corpus: Corpus, runs: int, workers: tuple[int, ...]) -> dict[str, obje
         spins = _calibrate(1.0)
         methods += [("ceiling: python loop, 1 process", ceiling(1, spins))]
         methods += [("ceiling: python loop, 2 processes", ceiling(2, spins))]
+        view1, view2 = view_ceiling(1), view_ceiling(2)
+        if view1 is not None and view2 is not None:
+            methods += [("ceiling: reference, 1 process", view1), ("ceiling: reference, 2 processes", view2)]
     methods.append(("floor: decompress only", decompress_only))
     view = two_field_view()
     if view is not None:
@@ -322,6 +351,13 @@ def report(corpus: Corpus, result: dict[str, object], runs: int) -> dict[str, fl
         spins = [a / b for a, b in zip(spin1.seconds, spin2.seconds, strict=True)]
         ratios["ceiling 2 vs 1, paired"] = statistics.median(spins)
         print(f"machine ceiling, a pure-Python loop on 2 processes vs 1: {', '.join(f'{p:.2f}x' for p in spins)}")
+    ref1, ref2 = by_name.get("ceiling: reference, 1 process"), by_name.get("ceiling: reference, 2 processes")
+    if ref1 is not None and ref2 is not None:
+        views = [a / b for a, b in zip(ref1.seconds, ref2.seconds, strict=True)]
+        ratios["reference 2 vs 1, paired"] = statistics.median(views)
+        print(
+            f"the reference method (inflate + 2-field view) on 2 processes vs 1: {', '.join(f'{p:.2f}x' for p in views)}"
+        )
     return ratios
 
 
@@ -345,6 +381,11 @@ def targets(ratios: dict[str, float]) -> list[str]:
         if spin is not None:
             lines.append(
                 f"  the same cores scale a pure-Python loop {spin:.2f}x: sgwatch gets {scale / spin:.0%} of that"
+            )
+        view = ratios.get("reference 2 vs 1, paired")
+        if view is not None:
+            lines.append(
+                f"  and the reference method (inflate + 2-field view) {view:.2f}x: sgwatch gets {scale / view:.0%} of that"
             )
     return lines
 
