@@ -1,40 +1,47 @@
-"""The AWS edge of the deploy stage: sessions, clients and the translation of botocore errors.
+"""The AWS edge of the deploy stage: clients for one region and the translation of botocore errors.
 
-boto3 is imported lazily here, so building a template never loads it. Clients are created the standard way,
-so ``AWS_REGION``, ``AWS_PROFILE`` and ``AWS_ENDPOINT_URL`` are honoured.
+Clients come from the runtime's cache (``sgwatch.runtime.clients.AwsClients``), created the standard way, so
+``AWS_REGION``, ``AWS_PROFILE`` and ``AWS_ENDPOINT_URL`` are honoured. boto3 is imported lazily, so building a
+template never loads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sgwatch.errors import DeployError, aws_error
+from sgwatch.runtime.clients import AwsClients
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Aws:
-    """One boto3 session and its clients, created on first use."""
+    """The runtime's client cache, pinned to one resolved region, with DeployError for client failures."""
 
-    def __init__(self, region: str | None = None) -> None:
-        import boto3  # noqa: PLC0415 - heavy; only the AWS commands need it
-
-        self._session = boto3.session.Session(region_name=region)
-        self._clients: dict[str, Any] = {}
-        if self._session.region_name is None:
-            raise DeployError("no AWS region configured: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
-
-    @property
-    def region(self) -> str:
-        """The session's region."""
-        return str(self._session.region_name)
+    clients: AwsClients
+    region: str
 
     def client(self, service: str) -> Any:
-        """A cached client for ``service``."""
-        if service not in self._clients:
-            with calling(f"creating the {service} client"):
-                self._clients[service] = self._session.client(service)  # type: ignore[call-overload]
-        return self._clients[service]
+        """The cached client for ``service`` in ``region``."""
+        with calling(f"creating the {service} client"):
+            return self.clients.client(service)
+
+
+def connect(region: str | None = None) -> Aws:
+    """Clients of a new session (the profile and credentials as they are now) for ``region`` (None: the
+    profile's or the environment's); DeployError when no region is configured."""
+    import boto3  # noqa: PLC0415 - heavy; only the AWS commands need it
+
+    session = boto3.session.Session(region_name=region)
+    if session.region_name is None:
+        raise DeployError("no AWS region configured: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
+    # botocore's default timeouts and attempts: stack operations and package uploads are slow, and throttled.
+    clients = AwsClients.from_session(
+        session, default_region=session.region_name, connect_timeout=60.0, read_timeout=60.0, max_attempts=5
+    )
+    return Aws(clients=clients, region=session.region_name)
 
 
 def error_code(exc: BaseException) -> str:

@@ -8,10 +8,6 @@ from typing import Any
 Json = dict[str, Any]
 
 NO_VALUE: Json = {"Ref": "AWS::NoValue"}
-PARTITION: Json = {"Ref": "AWS::Partition"}
-ACCOUNT_ID: Json = {"Ref": "AWS::AccountId"}
-REGION: Json = {"Ref": "AWS::Region"}
-STACK_NAME: Json = {"Ref": "AWS::StackName"}
 
 
 def ref(name: str) -> Json:
@@ -29,14 +25,19 @@ def sub(text: str) -> Json:
     return {"Fn::Sub": text}
 
 
+def stack_arn(service: str, resource: str) -> Json:
+    """The ARN of ``resource`` (``Fn::Sub`` text) of ``service`` in the stack's partition, region and account."""
+    return sub(f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
+
+
 def if_(condition: str, when_true: Any, when_false: Any) -> Json:
     """``{"Fn::If": [condition, when_true, when_false]}``."""
     return {"Fn::If": [condition, when_true, when_false]}
 
 
-def not_empty(parameter: str) -> Json:
-    """A condition that holds when the string parameter is not empty."""
-    return {"Fn::Not": [{"Fn::Equals": [ref(parameter), ""]}]}
+def not_empty(parameter: str, *, empty: str = "") -> Json:
+    """A condition that holds when the parameter is not its empty value (``""``, or e.g. ``"0"`` for a number)."""
+    return {"Fn::Not": [{"Fn::Equals": [ref(parameter), empty]}]}
 
 
 def statement(
@@ -70,11 +71,6 @@ def service_principal(service: str) -> Json:
     return {"Service": f"{service}.amazonaws.com"}
 
 
-def assume_role_policy(service: str) -> Json:
-    """A trust policy letting one AWS service assume the role."""
-    return policy_document(statement("TrustService", ["sts:AssumeRole"], None, principal=service_principal(service)))
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fragment:
     """Part of a template, from one concern; ``merge`` joins fragments in order into one template."""
@@ -104,9 +100,6 @@ def merge(description: str, *fragments: Fragment) -> Json:
     return doc
 
 
-def output(description: str, value: Any, *, condition: str | None = None) -> Json:
+def output(description: str, value: Any) -> Json:
     """One entry of the Outputs section."""
-    out: Json = {"Description": description, "Value": value}
-    if condition is not None:
-        out["Condition"] = condition
-    return out
+    return {"Description": description, "Value": value}

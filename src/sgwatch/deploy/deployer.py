@@ -18,6 +18,7 @@ from sgwatch.deploy.aws import (
     Aws,
     bucket_exists,
     calling,
+    connect,
     describe_stack,
     error_code,
     error_message,
@@ -282,7 +283,7 @@ def deploy(
     timing: Timing = Timing(),
 ) -> DeployResult:
     """Create or update ``stack_name`` from the template for ``options`` through a change set."""
-    aws = Aws(region)
+    aws = connect(region)
     template = build_template(options)
     body = render_template(template, "yaml")
     stack = _Stack(aws, stack_name, progress, timing)
@@ -338,7 +339,7 @@ def delete(
     timing: Timing = Timing(),
 ) -> DeployResult:
     """Delete ``stack_name`` and wait; the trail bucket and key are retained (their policy says so)."""
-    aws = Aws(region)
+    aws = connect(region)
     stack = _Stack(aws, stack_name, progress, timing)
     if describe_stack(aws, stack_name) is None:
         raise DeployError(f"stack {stack_name!r} does not exist in {aws.region}: nothing to delete")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sgwatch.deploy.aws import Aws, calling, fetch, stack_names
+from sgwatch.deploy.aws import Aws, calling, connect, error_code, fetch, stack_names
 from sgwatch.deploy.health import (
     Check,
     delivery_failures,
@@ -22,9 +22,9 @@ from sgwatch.deploy.health import (
     records_management_writes,
 )
 from sgwatch.errors import SgwatchError
-from sgwatch.settings import Settings, load_settings, load_settings_text
+from sgwatch.runtime.config_ref import SSM_PREFIX, load_config_ref
+from sgwatch.settings import Settings
 
-NAME_KEYS = ("FunctionName", "QueueUrl", "DeadLetterQueueUrl", "RuleName", "ConfigParameterName", "TopicArn")
 _FLAGS = {
     "FunctionName": "--function-name",
     "QueueUrl": "--queue-url",
@@ -184,29 +184,32 @@ def check_dead_letter_queue(aws: Aws, names: Mapping[str, str]) -> Check:
     return Check(name=name, ok=True, detail="empty")
 
 
+def load_function_config(aws: Aws, ref: str, environ: Mapping[str, str]) -> Settings:
+    """The settings at ``ref`` (a path or ``ssm:/name``), loaded as the function loads its ``SGWATCH_CONFIG``."""
+    return load_config_ref(ref, environ, aws.clients, enrich_default=True)
+
+
 def check_config(aws: Aws, names: Mapping[str, str], environ: Mapping[str, str]) -> tuple[Check, Settings | None]:
-    """The SSM config parameter exists and parses as an sgwatch config."""
+    """The SSM config parameter exists and parses as an sgwatch config (read as the function reads it)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - lazy
+
     name = "Config parameter"
     parameter = _need(names, "ConfigParameterName", name)
     if isinstance(parameter, Check):
         return parameter, None
-    answer = fetch(
-        f"reading parameter {parameter!r}",
-        aws.client("ssm").get_parameter,
-        missing=("ParameterNotFound",),
-        Name=parameter,
-        WithDecryption=True,
-    )
-    if answer is None:
-        return Check(
-            name=name,
-            ok=False,
-            detail=f"parameter {parameter} not found",
-            fix="redeploy with your config: sgwatch deploy --stack-name NAME --config sgwatch.yaml",
-        ), None
     try:
-        settings = load_settings_text(str(answer["Parameter"]["Value"]), f"ssm:{parameter}", environ)
+        settings = load_function_config(aws, SSM_PREFIX + parameter, environ)
     except SgwatchError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ClientError) and error_code(cause) == "ParameterNotFound":
+            return Check(
+                name=name,
+                ok=False,
+                detail=f"parameter {parameter} not found",
+                fix="redeploy with your config: sgwatch deploy --stack-name NAME --config sgwatch.yaml",
+            ), None
+        if isinstance(cause, ClientError | BotoCoreError):
+            raise  # not read (permissions, network): run_doctor reports it
         return Check(name=name, ok=False, detail=str(exc), fix="fix the YAML and redeploy with --config"), None
     return Check(name=name, ok=True, detail=f"{parameter} parses"), settings
 
@@ -254,7 +257,7 @@ def run_doctor(
     now: datetime | None = None,
 ) -> tuple[Check, ...]:
     """Run every check; ``names`` (output keys, e.g. FunctionName) override what the stack reports."""
-    aws = Aws(region)
+    aws = connect(region)
     resolved: dict[str, str] = stack_names(aws, stack_name) if stack_name else {}
     resolved.update({k: v for k, v in (names or {}).items() if v})
     env = dict(os.environ if environ is None else environ)
@@ -274,7 +277,7 @@ def run_doctor(
         config_check = Check(name="Config parameter", ok=False, detail=str(exc), fix="check permissions")
     checks.append(config_check)
     if config_path is not None:
-        settings = load_settings(config_path, env)
+        settings = load_function_config(aws, str(config_path), env)
     checks.append(_guarded("Notification channels", lambda: check_notify(settings)))
     return tuple(checks)
 

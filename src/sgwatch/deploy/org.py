@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from sgwatch.deploy import iam
-from sgwatch.deploy.cfn import Fragment, get_att, not_empty, output, ref, sub
-from sgwatch.deploy.pipeline import event_pattern
+from sgwatch.deploy.cfn import Fragment, get_att, not_empty, output, ref, statement, sub
+from sgwatch.deploy.pipeline import event_bus_arn, event_rule
 from sgwatch.errors import DeployError
 
 EVENT_BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-/]+$")
@@ -46,16 +46,13 @@ def bus_policy_fragment() -> Fragment:
                 "Properties": {
                     "EventBusName": "default",
                     "StatementId": sub("${AWS::StackName}-organization"),
-                    "Statement": {
-                        "Sid": "OrganizationForwardsSecurityGroupEvents",
-                        "Effect": "Allow",
-                        "Principal": "*",
-                        "Action": "events:PutEvents",
-                        "Resource": sub(
-                            "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
-                        ),
-                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ref("OrganizationId")}},
-                    },
+                    "Statement": statement(
+                        "OrganizationForwardsSecurityGroupEvents",
+                        ["events:PutEvents"],
+                        event_bus_arn(),
+                        principal="*",
+                        condition={"StringEquals": {"aws:PrincipalOrgID": ref("OrganizationId")}},
+                    ),
                 },
             }
         },
@@ -75,21 +72,14 @@ def forwarder_fragment(central_bus_arn: str) -> Fragment:
         },
         resources={
             "ForwarderRole": iam.forwarder_role(),
-            "ForwardRule": {
-                "Type": "AWS::Events::Rule",
-                "Properties": {
-                    "Description": "Forward security-group changes to the central sgwatch event bus",
-                    "State": "ENABLED",
-                    "EventPattern": event_pattern(),
-                    "Targets": [
-                        {
-                            "Id": "sgwatch-central-bus",
-                            "Arn": ref("CentralEventBusArn"),
-                            "RoleArn": get_att("ForwarderRole", "Arn"),
-                        }
-                    ],
+            "ForwardRule": event_rule(
+                "Forward security-group changes to the central sgwatch event bus",
+                {
+                    "Id": "sgwatch-central-bus",
+                    "Arn": ref("CentralEventBusArn"),
+                    "RoleArn": get_att("ForwarderRole", "Arn"),
                 },
-            },
+            ),
         },
         outputs={
             "RuleName": output("The forwarding EventBridge rule", ref("ForwardRule")),

@@ -16,10 +16,12 @@ from sgwatch.deploy.cfn import (
     Json,
     get_att,
     if_,
+    not_empty,
     output,
     policy_document,
     ref,
     service_principal,
+    stack_arn,
     statement,
     sub,
 )
@@ -44,6 +46,29 @@ def event_pattern() -> Json:
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {"eventSource": [EVENT_SOURCE], "eventName": list(SG_EVENT_NAMES)},
     }
+
+
+def event_rule(description: str, target: Json) -> Json:
+    """An enabled EventBridge rule matching ``event_pattern()``, with one target."""
+    return {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "Description": description,
+            "State": "ENABLED",
+            "EventPattern": event_pattern(),
+            "Targets": [target],
+        },
+    }
+
+
+def event_bus_arn() -> Json:
+    """The stack region's default event bus: the central rule listens there, member accounts forward there."""
+    return stack_arn("events", "event-bus/default")
+
+
+def log_group() -> Json:
+    """A CloudWatch Logs group kept for the ``LogRetentionDays`` parameter."""
+    return {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": ref("LogRetentionDays")}}
 
 
 def _parameters() -> Json:
@@ -127,22 +152,15 @@ def _queues() -> Json:
 
 
 def _rule() -> Json:
-    return {
-        "Type": "AWS::Events::Rule",
-        "Properties": {
-            "Description": "Security-group changes recorded by CloudTrail, for sgwatch",
-            "State": "ENABLED",
-            "EventPattern": event_pattern(),
-            "Targets": [
-                {
-                    "Id": "sgwatch-queue",
-                    "Arn": get_att("Queue", "Arn"),
-                    "DeadLetterConfig": {"Arn": get_att("DeadLetterQueue", "Arn")},
-                    "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
-                }
-            ],
+    return event_rule(
+        "Security-group changes recorded by CloudTrail, for sgwatch",
+        {
+            "Id": "sgwatch-queue",
+            "Arn": get_att("Queue", "Arn"),
+            "DeadLetterConfig": {"Arn": get_att("DeadLetterQueue", "Arn")},
+            "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
         },
-    }
+    )
 
 
 def _ledger_table() -> Json:
@@ -171,10 +189,7 @@ def _ledger_table() -> Json:
 def _function() -> Json:
     return {
         "SentLedgerTable": _ledger_table(),
-        "FunctionLogGroup": {
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {"RetentionInDays": ref("LogRetentionDays")},
-        },
+        "FunctionLogGroup": log_group(),
         "ConfigParameter": {
             "Type": "AWS::SSM::Parameter",
             "Properties": {
@@ -230,7 +245,7 @@ def pipeline_fragment(*, remediation: bool) -> Fragment:
     }
     return Fragment(
         parameters=_parameters(),
-        conditions={"HasReservedConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("ReservedConcurrency"), "0"]}]}},
+        conditions={"HasReservedConcurrency": not_empty("ReservedConcurrency", empty="0")},
         resources=resources,
         outputs={
             "FunctionName": output("The sgwatch Lambda function", ref("Function")),
@@ -243,9 +258,6 @@ def pipeline_fragment(*, remediation: bool) -> Fragment:
                 "The DynamoDB sent ledger (what each channel received)", ref("SentLedgerTable")
             ),
             "ConfigParameterName": output("The SSM parameter holding the config", ref("ConfigParameter")),
-            "EventBusArn": output(
-                "The event bus the rule listens on (member accounts forward here)",
-                sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"),
-            ),
+            "EventBusArn": output("The event bus the rule listens on (member accounts forward here)", event_bus_arn()),
         },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sgwatch.deploy import iam
 from sgwatch.deploy.cfn import (
+    NO_VALUE,
     Fragment,
     Json,
     get_att,
@@ -17,18 +18,24 @@ from sgwatch.deploy.cfn import (
     policy_document,
     ref,
     service_principal,
+    stack_arn,
     statement,
     sub,
 )
+from sgwatch.deploy.pipeline import log_group
 
 TRAIL_NAME = "${AWS::StackName}-trail"
-TRAIL_ARN = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/" + TRAIL_NAME
 ANY_TRAIL_ARN = "arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 
 
+def _trail_arn() -> Json:
+    return stack_arn("cloudtrail", "trail/" + TRAIL_NAME)
+
+
 def _key() -> Json:
     cloudtrail = service_principal("cloudtrail")
+    any_trail = {"kms:EncryptionContext:aws:cloudtrail:arn": sub(ANY_TRAIL_ARN)}
     return {
         "Type": "AWS::KMS::Key",
         "Condition": "UseTrailKms",
@@ -48,10 +55,7 @@ def _key() -> Json:
                     ["kms:GenerateDataKey*"],
                     "*",
                     principal=cloudtrail,
-                    condition={
-                        "StringEquals": {"aws:SourceArn": sub(TRAIL_ARN)},
-                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": sub(ANY_TRAIL_ARN)},
-                    },
+                    condition={"StringEquals": {"aws:SourceArn": _trail_arn()}, "StringLike": any_trail},
                 ),
                 statement("AllowCloudTrailDescribeKey", ["kms:DescribeKey"], "*", principal=cloudtrail),
                 statement(
@@ -59,10 +63,7 @@ def _key() -> Json:
                     ["kms:Decrypt", "kms:ReEncryptFrom"],
                     "*",
                     principal={"AWS": "*"},
-                    condition={
-                        "StringEquals": {"kms:CallerAccount": ref("AWS::AccountId")},
-                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": sub(ANY_TRAIL_ARN)},
-                    },
+                    condition={"StringEquals": {"kms:CallerAccount": ref("AWS::AccountId")}, "StringLike": any_trail},
                 ),
             ),
         },
@@ -97,7 +98,7 @@ def _bucket() -> Json:
 
 def _bucket_policy() -> Json:
     bucket_arn = get_att("TrailBucket", "Arn")
-    source = {"aws:SourceArn": sub(TRAIL_ARN)}
+    source = {"aws:SourceArn": _trail_arn()}
     cloudtrail = service_principal("cloudtrail")
     return {
         "Type": "AWS::S3::BucketPolicy",
@@ -139,7 +140,7 @@ def _trail(*, cis_alarm: bool) -> Json:
         "IsMultiRegionTrail": True,
         "IncludeGlobalServiceEvents": True,
         "EnableLogFileValidation": True,
-        "KMSKeyId": if_("UseTrailKms", get_att("TrailKey", "Arn"), ref("AWS::NoValue")),
+        "KMSKeyId": if_("UseTrailKms", get_att("TrailKey", "Arn"), NO_VALUE),
         "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}],
     }
     if cis_alarm:
@@ -163,10 +164,7 @@ def trail_fragment(*, cis_alarm: bool) -> Fragment:
         ),
     }
     if cis_alarm:
-        resources["TrailLogGroup"] = {
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {"RetentionInDays": ref("LogRetentionDays")},
-        }
+        resources["TrailLogGroup"] = log_group()
         resources["TrailLogsRole"] = iam.trail_logs_role()
         outputs["TrailLogGroupName"] = output("The trail's CloudWatch Logs group", ref("TrailLogGroup"))
     return Fragment(

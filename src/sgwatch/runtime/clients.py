@@ -18,7 +18,7 @@ USER_AGENT = f"sgwatch/{__version__}"
 class AwsClients:
     """``client(service, region)`` cached per (service, region); region None = the environment's region."""
 
-    __slots__ = ("_clients", "connect_timeout", "default_region", "max_attempts", "read_timeout")
+    __slots__ = ("_clients", "_session", "connect_timeout", "default_region", "max_attempts", "read_timeout")
 
     def __init__(
         self,
@@ -35,6 +35,15 @@ class AwsClients:
         self.read_timeout = read_timeout
         self.max_attempts = max_attempts
         self._clients: dict[tuple[str, str | None], Any] = {}
+        self._session: Any = None  # a boto3 Session (from_session); None: boto3's default session
+
+    @classmethod
+    def from_session(cls, session: Any, **options: Any) -> AwsClients:
+        """Clients created from ``session`` (a boto3 Session, with its own profile and credentials) instead of
+        boto3's default session; ``options`` are the constructor's."""
+        clients = cls(**options)
+        clients._session = session
+        return clients
 
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.default_region
@@ -51,7 +60,8 @@ class AwsClients:
                 retries={"max_attempts": self.max_attempts, "mode": "standard"},
             )
             try:
-                self._clients[key] = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+                create: Any = boto3.client if self._session is None else self._session.client
+                self._clients[key] = create(service, region_name=region, config=config)
             except NoRegionError as exc:
                 raise ConfigError(f"{service}: no AWS region: set AWS_REGION (or pass --region)") from exc
         return self._clients[key]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -123,3 +124,21 @@ def test_without_a_trail_or_a_stack(aws: str) -> None:
     assert checks["CloudTrail trail"].detail == "no trail in this account"
     assert checks["Lambda function"].fix == "pass --stack-name of the sgwatch stack, or --function-name"
     assert not any(c.ok for c in checks.values())
+
+
+def test_config_read_as_the_function_reads_it_and_local_channels(aws: str, tmp_path: Path) -> None:
+    boto3.client("ssm").put_parameter(Name="/team/sgwatch", Value="enrich: false\n", Type="SecureString")
+    names = {"ConfigParameterName": "/team/sgwatch"}
+    checks = by_name(run_doctor(stack_name=None, names=names))
+    assert checks["Config parameter"].ok
+    assert checks["Config parameter"].detail == "/team/sgwatch parses"
+    assert (
+        checks["Notification channels"].detail
+        == "ssm:/team/sgwatch: no channels configured; alerts reach only the logs"
+    )
+
+    local = tmp_path / "local.yaml"
+    local.write_text("notify:\n  - type: console\n    stream: stderr\n", encoding="utf-8")
+    checks = by_name(run_doctor(stack_name=None, names=names, config_path=local))
+    assert checks["Config parameter"].ok
+    assert_notify_ok(checks["Notification channels"])

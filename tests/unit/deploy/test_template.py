@@ -116,13 +116,9 @@ def test_function_role_is_scoped_to_the_stacks_resources() -> None:
     assert by_sid["WriteOwnLogs"]["Resource"] == {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}
     assert set(actions(by_sid["ConsumeQueue"])) >= {"sqs:ReceiveMessage", "sqs:DeleteMessage"}
     assert by_sid["ConsumeQueue"]["Resource"] == {"Fn::GetAtt": ["Queue", "Arn"]}
-    assert actions(by_sid["DescribeForEnrichment"]) == [
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSecurityGroupRules",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeManagedPrefixLists",
-        "ec2:GetManagedPrefixListEntries",
-    ]
+    # Which actions each statement grants: test_iam_actions.py (exactly the calls the code makes).
+    assert by_sid["DescribeForEnrichment"]["Resource"] == "*"
+    assert all(a.startswith("ec2:") for a in actions(by_sid["DescribeForEnrichment"]))
     assert actions(by_sid["PublishAlerts"]) == ["sns:Publish"]
     assert by_sid["PublishAlerts"]["Resource"] == {"Ref": "AlertTopic"}
     assert actions(by_sid["ReadConfig"]) == ["ssm:GetParameter"]

@@ -1,0 +1,193 @@
+"""The function role grants exactly the AWS calls the function makes: no grant nothing uses, no call left out.
+
+The calls are read from the source, not listed by hand: the modules the Lambda handler can load (imports, lazy
+imports, ``"sgwatch.x:Y"`` references, and whole packages for their lazy exports), the boto3 clients they create
+(``client("ec2")``, ``for_service(...)``, ``aws_client(...)``), and every operation of those services that an
+AWS adapter names (a method call, or the string it passes to ``getattr``). botocore's service models turn an
+operation name into its IAM action. What the scan cannot see is listed below, reviewed, with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sgwatch
+from sgwatch.deploy.template import TemplateOptions, build_template
+
+ENTRY = "sgwatch.lambda_handler"
+CLIENT_FACTORIES = frozenset({"client", "for_service", "aws_client"})
+REMEDIATION_PACKAGE = "sgwatch.remediate"  # its calls are granted only with --remediation
+
+# Reviewed: calls Lambda makes with the function's role, which no sgwatch code names. The SQS event source
+# mapping polls the queue and deletes what the function processed; the runtime writes the function's logs
+# (the stack creates the log group, so no logs:CreateLogGroup).
+CALLED_BY_LAMBDA = frozenset(
+    {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+)
+# Reviewed: calls the function's code can make that the stack deliberately grants nothing for.
+NOT_GRANTED = {
+    "sts:GetCallerIdentity": "needs no permission",
+    "s3:GetObject": "S3 object notifications: the stack wires no bucket to the function",
+    "s3:ListObjectsV2": "S3 object notifications: the stack wires no bucket to the function",
+    "secretsmanager:GetSecretValue": "a secret reference in the config names the operator's secret, unknown here",
+    "ses:SendEmail": "the email channel over SES sends from the operator's identity, unknown here",
+}
+
+
+def _source_modules() -> dict[str, Path]:
+    root = Path(sgwatch.__file__).parent
+    out: dict[str, Path] = {}
+    for path in root.rglob("*.py"):
+        parts = ["sgwatch", *path.relative_to(root).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join(parts)] = path
+    return out
+
+
+def _references(tree: ast.AST) -> Iterator[str]:
+    """Module names a module imports (at any depth) or names in a string (``"sgwatch.notify.sns:SnsSender"``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("sgwatch."):
+            yield node.value.partition(":")[0]
+
+
+@cache
+def _trees() -> dict[str, ast.Module]:
+    return {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in _source_modules().items()}
+
+
+@cache
+def function_modules() -> frozenset[str]:
+    """Every sgwatch module the Lambda handler can load."""
+    trees = _trees()
+    seen: set[str] = set()
+    todo = [ENTRY]
+    while todo:
+        name = todo.pop()
+        if name not in trees or name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(2, len(parts))]  # parent packages run first
+        if name != "sgwatch" and _source_modules()[name].name == "__init__.py":
+            todo += [other for other in trees if other.startswith(name + ".")]  # lazy exports
+        todo += _references(trees[name])
+    return frozenset(seen)
+
+
+def _client_services(tree: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called in CLIENT_FACTORIES and isinstance(node.args[0].value, str):
+                out.add(node.args[0].value)
+    return out
+
+
+def _is_adapter(tree: ast.AST) -> bool:
+    """Talks to AWS: imports boto3/botocore or creates a client (house style keeps AWS calls in adapters)."""
+    imported = {name.split(".")[0] for name in _references(tree)}
+    return bool(imported & {"boto3", "botocore"}) or bool(_client_services(tree))
+
+
+def _names(tree: ast.AST) -> set[str]:
+    """Attribute names and string constants: a boto3 call is ``client.op(...)`` or ``getattr(client, "op")``."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            out.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            out.add(node.value)
+    return out
+
+
+@cache
+def function_calls() -> dict[str, frozenset[str]]:
+    """IAM action -> the function modules whose code makes that call."""
+    import botocore.session  # the service models (local files)
+    from botocore import xform_name
+
+    trees = {name: _trees()[name] for name in function_modules()}
+    services = set().union(*(_client_services(tree) for tree in trees.values()))
+    session = botocore.session.get_session()
+    calls: dict[str, set[str]] = {}
+    for service in sorted(services):
+        model = session.get_service_model(service)
+        prefix = model.metadata.get("signingName") or model.metadata["endpointPrefix"]  # sesv2 -> ses
+        operations = {xform_name(op): op for op in model.operation_names}
+        for module, tree in trees.items():
+            if _is_adapter(tree):
+                for name in _names(tree) & operations.keys():
+                    calls.setdefault(f"{prefix}:{operations[name]}", set()).add(module)
+    return {action: frozenset(modules) for action, modules in calls.items()}
+
+
+def remediation_calls() -> set[str]:
+    """The calls only the remediation stage makes."""
+    package = REMEDIATION_PACKAGE + "."
+    return {action for action, modules in function_calls().items() if all(m.startswith(package) for m in modules)}
+
+
+def expected_grants(*, remediation: bool) -> set[str]:
+    used = set(function_calls()) - (set() if remediation else remediation_calls())
+    return (used - NOT_GRANTED.keys()) | CALLED_BY_LAMBDA
+
+
+def function_role_actions(doc: dict[str, Any]) -> set[str]:
+    out: set[str] = set()
+    for policy in doc["Resources"]["FunctionRole"]["Properties"]["Policies"]:
+        for stmt in policy["PolicyDocument"]["Statement"]:
+            out |= {stmt["Action"]} if isinstance(stmt["Action"], str) else set(stmt["Action"])
+    return out
+
+
+def test_function_role_grants_exactly_the_calls_the_code_makes(central: tuple[str, TemplateOptions]) -> None:
+    _, options = central
+    granted = function_role_actions(build_template(options))
+    expected = expected_grants(remediation=options.remediation)
+    calls = function_calls()
+    unused = sorted(granted - expected)
+    missing = {action: sorted(calls.get(action, ("Lambda",))) for action in sorted(expected - granted)}
+    assert not unused, f"FunctionRole grants what no code calls: {unused}"
+    assert not missing, f"FunctionRole lacks calls the code makes (action: modules): {missing}"
+
+
+def test_revert_calls_are_granted_only_with_remediation() -> None:
+    revert = remediation_calls()
+    assert revert, "the scan found no remediation call"
+    assert revert <= function_role_actions(build_template(TemplateOptions(remediation=True)))
+    assert not revert & function_role_actions(build_template(TemplateOptions()))
+
+
+@pytest.mark.parametrize("action", sorted(NOT_GRANTED))
+def test_reviewed_exceptions_are_still_called_and_not_granted(action: str) -> None:
+    assert action in function_calls(), f"{action}: no code calls it any more; drop it from NOT_GRANTED"
+    assert action not in function_role_actions(build_template(TemplateOptions(remediation=True)))
+
+
+def test_the_scan_follows_lazy_and_string_imports_but_not_the_cli() -> None:
+    modules = function_modules()
+    assert "sgwatch.notify.sns" in modules  # only named as "sgwatch.notify.sns:SnsSender"
+    assert "sgwatch.enrich.aws" in modules
+    assert not any(m.startswith(("sgwatch.cli", "sgwatch.deploy")) for m in modules)
+    assert "sgwatch.enrich.aws" in function_calls()["ec2:DescribeSecurityGroups"]
