@@ -1,7 +1,8 @@
 """Alert delivery: Slack, Teams, PagerDuty, email, SNS, signed webhooks and the console.
 
 Entry points import their machinery on first call, so importing this package stays cheap (no httpx,
-no boto3) for the Lambda alert path.
+no boto3) for the Lambda alert path. A long-running process keeps one ``Notifier``; ``deliver_alerts``
+is the one-shot form.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sgwatch.notify.ledger import MemoryLedger, SentLedger
+from sgwatch.lazy import lazy_exports
+from sgwatch.notify.ledger import BatchSentLedger, MemoryLedger, SentLedger
 
 if TYPE_CHECKING:
     from sgwatch.model import Alert, Delivery
+    from sgwatch.notify.notifier import Notifier
     from sgwatch.settings import Settings
 
-__all__ = ["MemoryLedger", "SentLedger", "deliver_alerts", "send_test_alert"]
+__all__ = ["BatchSentLedger", "MemoryLedger", "Notifier", "SentLedger", "deliver_alerts", "send_test_alert"]
+
+__getattr__, __dir__ = lazy_exports(__name__, {"Notifier": "notifier"})
 
 
 def deliver_alerts(

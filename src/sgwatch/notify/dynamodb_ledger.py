@@ -2,6 +2,7 @@
 
 One item per (channel, alert, rule): partition key ``pk`` = ``"<channel>#<alert_id>"``, sort key
 ``rule_key``, ``sent_at`` (ISO 8601, UTC) and ``expires_at`` (epoch seconds, the table's TTL attribute).
+What one channel already received of one alert is one Query on its partition key (``sent_rules``).
 DynamoDB refuses an empty string as a key value, so the empty rule key is stored as ``"#"`` (a real rule
 key is an ``sgr-`` id or starts with the action, never ``"#"``).
 
@@ -53,14 +54,19 @@ class DynamoSentLedger:
         self._client: Any = None
 
     def already_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> bool:
-        wanted = {_stored(key) for key in rule_keys}
+        return bool(rule_keys) and set(rule_keys) <= self.sent_rules(channel, alert_id, rule_keys)
+
+    def sent_rules(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> frozenset[str]:
+        """The keys of ``rule_keys`` already sent: one Query on the alert's partition (on its one item when
+        a single key is asked), whatever the number of rules."""
+        wanted = {_stored(key): key for key in rule_keys}
         if not wanted:
-            return False
+            return frozenset()
         found: set[str] = set()
         with self._translate("read"):
             for page in self._query(_pk(channel, alert_id), next(iter(wanted)) if len(wanted) == 1 else None):
                 found.update(item["rule_key"]["S"] for item in page)
-        return wanted <= found
+        return frozenset(key for stored, key in wanted.items() if stored in found)
 
     def mark_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> None:
         keys = sorted({_stored(key) for key in rule_keys})

@@ -63,9 +63,14 @@ def run_jobs(
     *,
     rng: random.Random,
     on_delivered: OnDelivered,
+    limiter: RateLimiter | None = None,
 ) -> list[Outcome]:
-    """Send every message of every channel; return one Outcome per message, in completion order."""
-    run = _Run(config=config, rng=rng, on_delivered=on_delivered)
+    """Send every message of every channel; return one Outcome per message, in completion order.
+
+    ``limiter`` carries the per-destination pacing (and any server-requested back-off) from one run to the
+    next when given; it must be used with the same clock as ``runtime``.
+    """
+    run = _Run(config=config, rng=rng, on_delivered=on_delivered, limiter=limiter or RateLimiter())
     jobs: list[_Job] = []
     for channel, sender, messages in work:
         if not messages:

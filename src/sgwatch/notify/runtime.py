@@ -1,4 +1,4 @@
-"""What adapters share during one delivery run: secrets, the HTTP client, AWS clients, the clock."""
+"""What adapters share: secrets, the HTTP client, AWS clients, the clock."""
 
 from __future__ import annotations
 
@@ -11,24 +11,43 @@ from urllib.parse import urlsplit
 from sgwatch.errors import DeliveryError
 from sgwatch.notify.clock import Clock
 from sgwatch.notify.logjson import emit
-from sgwatch.notify.secretref import SecretRef, SecretResolver
+from sgwatch.notify.secretref import DEFAULT_MAX_AGE, SecretRef, SecretResolver
 from sgwatch.notify.transport import HttpClient
 
 if TYPE_CHECKING:
     from sgwatch.notify.config import ChannelConfig
 
+SECRET_ATTEMPTS = 3  # tries per SSM / Secrets Manager read (a failed read stops the channel for the batch)
+
 
 class Runtime:
-    """Per-run resources, created lazily and closed once at the end of the run."""
+    """Resources shared by the channels: created lazily, kept while their owner lives, closed once.
+
+    A one-shot delivery closes it at the end of the run; a ``Notifier`` keeps it across batches, so the HTTP
+    connections, the AWS clients and the resolved secrets (at most ``secret_max_age`` seconds) are reused.
+    After ``close`` everything is created again on first use.
+    """
 
     __slots__ = ("_aws", "_warned", "clock", "http", "secrets", "timeout")
 
-    def __init__(self, *, environ: Mapping[str, str], clock: Clock, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str],
+        clock: Clock,
+        timeout: float,
+        secret_max_age: float = DEFAULT_MAX_AGE,
+    ) -> None:
         self.clock = clock
         self.timeout = timeout
-        self.secrets = SecretResolver(environ)
+        self.secrets = SecretResolver(
+            environ,
+            client=lambda service, region: self.aws_client(service, region, attempts=SECRET_ATTEMPTS),
+            monotonic=clock.monotonic,
+            max_age=secret_max_age,
+        )
         self.http = HttpClient(timeout)
-        self._aws: dict[tuple[str, str | None], Any] = {}
+        self._aws: dict[tuple[str, str | None, int], Any] = {}
         self._warned: set[str] = set()
 
     def resolve_url(self, channel: str, ref: SecretRef) -> str:
@@ -49,9 +68,10 @@ class Runtime:
             emit(logging.WARNING, "insecure_url", channel=channel, detail="destination URL is not https")
         return url
 
-    def aws_client(self, service: str, region: str | None) -> Any:
-        """A boto3 client with our own retries only (botocore's are off) and the run's timeout."""
-        key = (service, region)
+    def aws_client(self, service: str, region: str | None, *, attempts: int = 1) -> Any:
+        """A boto3 client with the run's timeout and ``attempts`` tries per call (1: the delivery engine
+        retries sends itself; secret reads use botocore's standard retries)."""
+        key = (service, region, attempts)
         if key not in self._aws:
             import boto3  # noqa: PLC0415
             from botocore.config import Config  # noqa: PLC0415
@@ -59,14 +79,19 @@ class Runtime:
             config = Config(
                 connect_timeout=self.timeout,
                 read_timeout=self.timeout,
-                retries={"total_max_attempts": 1, "mode": "standard"},
+                retries={"total_max_attempts": attempts, "mode": "standard"},
             )
             self._aws[key] = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
         return self._aws[key]
 
     def close(self) -> None:
+        """Close the HTTP connections and the AWS clients and forget the secrets; safe to call twice."""
         self.http.close()
+        clients = list(self._aws.values())
         self._aws.clear()
+        for client in clients:
+            client.close()
+        self.secrets.clear()
 
 
 def fingerprint(kind: str, secret_value: str) -> str:

@@ -1,18 +1,24 @@
 """Secret references (``env:NAME``, ``ssm:/param``, ``secretsmanager:ARN``) resolved at send time.
 
+Resolved values are kept for a bounded time (``max_age``), so a long-lived process picks up a rotated secret.
 A resolved value is never logged, printed or put in an error message; errors name the reference only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sgwatch.errors import DeliveryError
+from sgwatch.notify.logjson import emit
 
 KINDS = ("env", "ssm", "secretsmanager")
+DEFAULT_MAX_AGE = 300.0  # seconds a resolved secret is used before it is read again (rotation)
+RETRY_STALE = 30.0  # seconds before a failed re-read is tried again (the previous value is used meanwhile)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,22 +51,52 @@ class SecretRef:
 
 
 class SecretResolver:
-    """Resolves references once per run (cache), using boto3 lazily for SSM and Secrets Manager."""
+    """Resolves references, keeping each value at most ``max_age`` seconds so that a rotated secret is picked up.
 
-    __slots__ = ("_cache", "_environ")
+    ``client(service, region)`` gives the boto3 client for SSM and Secrets Manager (plain boto3 clients when
+    not given); ``monotonic`` is the clock the ages are measured on. When a value is due again but cannot be
+    read (throttling, a network error), the last value is kept and the read retried ``RETRY_STALE`` seconds
+    later: an alert goes out with the previous secret rather than not at all.
+    """
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    __slots__ = ("_cache", "_client", "_environ", "_monotonic", "max_age")
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        client: Callable[[str, str | None], Any] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_age: float = DEFAULT_MAX_AGE,
+    ) -> None:
         self._environ = environ
-        self._cache: dict[tuple[str, str], str] = {}
+        self._client = client or _boto3_client
+        self._monotonic = monotonic
+        self.max_age = max_age
+        self._cache: dict[tuple[str, str], tuple[str, float]] = {}  # (kind, ref) -> (value, due again at)
 
     def resolve(self, secret: SecretRef) -> str:
         key = (secret.kind, secret.ref)
-        if key not in self._cache:
+        now = self._monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        try:
             value = self._fetch(secret)
             if not value:
                 raise DeliveryError(f"secret {secret.describe()} is empty: set it to the channel's value")
-            self._cache[key] = value
-        return self._cache[key]
+        except DeliveryError as exc:
+            if cached is None:
+                raise
+            emit(logging.WARNING, "secret_refresh_failed", detail=f"{exc}; the previous value is used meanwhile")
+            self._cache[key] = (cached[0], now + min(self.max_age, RETRY_STALE))
+            return cached[0]
+        self._cache[key] = (value, now + self.max_age)
+        return value
+
+    def clear(self) -> None:
+        """Forget every value (the next ``resolve`` reads each secret again)."""
+        self._cache.clear()
 
     def _fetch(self, secret: SecretRef) -> str:
         if secret.kind == "inline":
@@ -71,8 +107,14 @@ class SecretResolver:
                 raise DeliveryError(f"secret {secret.describe()}: environment variable {secret.ref} is not set")
             return value
         if secret.kind == "ssm":
-            return _fetch_ssm(secret)
-        return _fetch_secretsmanager(secret)
+            return _fetch_ssm(secret, self._client)
+        return _fetch_secretsmanager(secret, self._client)
+
+
+def _boto3_client(service: str, region: str | None) -> Any:
+    import boto3  # noqa: PLC0415
+
+    return boto3.client(service, region_name=region) if region else boto3.client(service)  # type: ignore[call-overload]
 
 
 def _client_error(secret: SecretRef, exc: Exception) -> DeliveryError:
@@ -80,26 +122,23 @@ def _client_error(secret: SecretRef, exc: Exception) -> DeliveryError:
     return DeliveryError(f"secret {secret.describe()}: cannot read it ({code}); check the name and IAM access")
 
 
-def _fetch_ssm(secret: SecretRef) -> str:
-    import boto3  # noqa: PLC0415
+def _fetch_ssm(secret: SecretRef, client: Callable[[str, str | None], Any]) -> str:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     try:
-        reply: Any = boto3.client("ssm").get_parameter(Name=secret.ref, WithDecryption=True)
+        reply: Any = client("ssm", None).get_parameter(Name=secret.ref, WithDecryption=True)
     except (ClientError, BotoCoreError) as exc:
         raise _client_error(secret, exc) from exc
     return str(reply["Parameter"]["Value"])
 
 
-def _fetch_secretsmanager(secret: SecretRef) -> str:
-    import boto3  # noqa: PLC0415
+def _fetch_secretsmanager(secret: SecretRef, client: Callable[[str, str | None], Any]) -> str:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     secret_id, _, json_key = secret.ref.partition("#")
     region = secret_id.split(":")[3] if secret_id.startswith("arn:") and secret_id.count(":") >= 6 else None
     try:
-        client = boto3.client("secretsmanager", region_name=region) if region else boto3.client("secretsmanager")
-        reply: Any = client.get_secret_value(SecretId=secret_id)
+        reply: Any = client("secretsmanager", region).get_secret_value(SecretId=secret_id)
     except (ClientError, BotoCoreError) as exc:
         raise _client_error(secret, exc) from exc
     value = reply.get("SecretString")

@@ -1,4 +1,4 @@
-"""HTTP for the webhook-style channels: one pooled httpx client per run, replies classified into attempts.
+"""HTTP for the webhook-style channels: one pooled httpx client, replies classified into attempts.
 
 httpx is imported on first use, never at import time. Error texts never contain the URL (it can be secret).
 """
@@ -31,7 +31,12 @@ class HttpReply:
 
 
 class HttpClient:
-    """A lazily created ``httpx.Client`` shared by every HTTP channel of one delivery run."""
+    """A lazily created ``httpx.Client`` shared by every HTTP channel, kept open between runs by a ``Notifier``.
+
+    Idle connections are kept for httpx's keep-alive expiry (5 s) and dropped when the server closed them.
+    After a connection error or a timeout the whole pool is dropped (``reset``): the retry, and the next
+    batch, start on fresh connections rather than on another stale one.
+    """
 
     __slots__ = ("_client", "_timeout")
 
@@ -61,9 +66,14 @@ class HttpClient:
         )
 
     def close(self) -> None:
+        """Close every connection; the next ``post`` opens new ones."""
         if self._client is not None:
-            self._client.close()
-            self._client = None
+            client, self._client = self._client, None
+            client.close()
+
+    def reset(self) -> None:
+        """Drop the pool after a failed request (a stale connection is rarely alone)."""
+        self.close()
 
 
 def short_body(text: str) -> str:
@@ -116,8 +126,10 @@ def post_attempt(
     try:
         reply = http.post(url, content, headers)
     except httpx.TimeoutException as exc:
+        http.reset()
         return Retryable(reason=f"timeout ({type(exc).__name__})")
     except httpx.TransportError as exc:
+        http.reset()
         return Retryable(reason=f"connection error ({type(exc).__name__}: {_scrub(str(exc), url)})")
     except httpx.InvalidURL:
         return Permanent(reason="invalid destination URL", channel_wide=True)

@@ -1,4 +1,5 @@
-"""The ``delivery:`` section: retries, backoff, timeouts, per-destination rate limits and the burst guard."""
+"""The ``delivery:`` section: retries, backoff, timeouts, secret refresh, per-destination rate limits and the
+burst guard."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from types import MappingProxyType
 
 from sgwatch.errors import ConfigError
 from sgwatch.notify.fields import BurstGuard, RateLimit, get_int, get_number, parse_burst, parse_rate
+from sgwatch.notify.secretref import DEFAULT_MAX_AGE
 from sgwatch.yamlsrc import Node, check_keys
 
 DELIVERY_KEYS = (
@@ -17,6 +19,7 @@ DELIVERY_KEYS = (
     "retry_after_max",
     "deadline",
     "timeout",
+    "secret_max_age",
     "rate_limits",
     "burst",
 )
@@ -43,6 +46,7 @@ class DeliveryConfig:
     retry_after_max: float = 120.0  # cap on a server's Retry-After
     deadline: float = 300.0  # no retry starts later than this after delivery began
     timeout: float = 10.0  # one HTTP/SMTP request
+    secret_max_age: float = DEFAULT_MAX_AGE  # a resolved secret is read again after this long (rotation)
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     burst: BurstGuard | None = field(default_factory=lambda: BurstGuard(max_alerts=10, window=60.0))
 
@@ -84,6 +88,7 @@ def parse_delivery(node: Node | None) -> DeliveryConfig:
         retry_after_max=get_number(node, "retry_after_max", what, DEFAULTS.retry_after_max),
         deadline=get_number(node, "deadline", what, DEFAULTS.deadline),
         timeout=get_number(node, "timeout", what, DEFAULTS.timeout, minimum=0.01),
+        secret_max_age=get_number(node, "secret_max_age", what, DEFAULTS.secret_max_age),
         rate_limits=rate_limits,
         burst=parse_burst(node, "burst", what) if "burst" in node else DEFAULTS.burst,
     )

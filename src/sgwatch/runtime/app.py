@@ -26,7 +26,7 @@ from sgwatch.sources import S3ObjectRef, SourceItem
 if TYPE_CHECKING:
     from sgwatch.audit.store import AuditStore
     from sgwatch.enrich import Enricher, RuleFacts
-    from sgwatch.notify import SentLedger
+    from sgwatch.notify import Notifier, SentLedger
     from sgwatch.remediate import Reverter
 
 EXECUTED = (RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED)
@@ -63,6 +63,7 @@ class App:
         self.snapshots = snapshots or RuleSnapshots()
         self._store: AuditStore | None = None
         self._ledger: SentLedger | None = None
+        self._notifier: Notifier | None = None
         self._executed: set[tuple[str, str]] = set()
 
     # --- audit store and ledgers ------------------------------------------------------------
@@ -97,10 +98,18 @@ class App:
                 self._ledger = MemoryLedger()
         return self._ledger
 
-    def deliver(self, alerts: Sequence[Alert]) -> tuple[Delivery, ...]:
-        from sgwatch.notify import deliver_alerts  # noqa: PLC0415 - channels load their own clients
+    @property
+    def notifier(self) -> Notifier:
+        """The channels, built on the first delivery and kept: config parsed once, connections, AWS clients
+        and secrets (for ``delivery.secret_max_age``) reused by every later batch and warm invocation."""
+        if self._notifier is None:
+            from sgwatch.notify.notifier import Notifier  # noqa: PLC0415 - channels load their own clients
 
-        return deliver_alerts(alerts, self.settings, ledger=self.ledger)
+            self._notifier = Notifier(self.settings, ledger=self.ledger)
+        return self._notifier
+
+    def deliver(self, alerts: Sequence[Alert]) -> tuple[Delivery, ...]:
+        return self.notifier.deliver(alerts)
 
     def already_executed(self, change: RuleChange) -> bool:
         """Replay protection: this change was already reverted or restored for real (never a dry run)."""
@@ -146,6 +155,10 @@ class App:
         return read_object(self.clients.client("s3"), ref.bucket, ref.key, item_id=ref.item_id)
 
     def close(self) -> None:
+        """Close the notifier's connections and the audit store; a later batch opens them again."""
+        if self._notifier is not None:
+            self._notifier.close()
+            self._notifier = None
         if self._store is not None:
             self._store.close()
             self._store = None
