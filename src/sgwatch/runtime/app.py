@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sgwatch.enrich import Enricher, RuleFacts
     from sgwatch.notify import Notifier, SentLedger
     from sgwatch.remediate import Reverter
+    from sgwatch.sources.fast import Skipped
 
 EXECUTED = (RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED)
 
@@ -148,11 +149,12 @@ class App:
 
     # --- S3 objects ----------------------------------------------------------------------------
 
-    def fetch_object(self, ref: S3ObjectRef) -> Iterator[SourceItem]:
-        """The records of one S3 object (an S3 notification), problems naming ``s3://bucket/key``."""
+    def fetch_object(self, ref: S3ObjectRef, skipped: Skipped | None = None) -> Iterator[SourceItem]:
+        """The records of one S3 object (an S3 notification) that can be security-group changes, by the fast
+        path when installed; the others are counted in ``skipped``. Problems name ``s3://bucket/key``."""
         from sgwatch.sources.s3 import read_object  # noqa: PLC0415
 
-        return read_object(self.clients.client("s3"), ref.bucket, ref.key, item_id=ref.item_id)
+        return read_object(self.clients.client("s3"), ref.bucket, ref.key, item_id=ref.item_id, skipped=skipped)
 
     def close(self) -> None:
         """Close the notifier's connections and the audit store; a later batch opens them again."""

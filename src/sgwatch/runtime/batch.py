@@ -17,6 +17,7 @@ from sgwatch.runtime.app import App
 from sgwatch.runtime.logs import log_event
 from sgwatch.runtime.remediation import remediate
 from sgwatch.sources import Problem, RawRecord, S3ObjectRef, SourceItem
+from sgwatch.sources.fast import Skipped
 
 FAILED_DELIVERY = (DeliveryStatus.FAILED, DeliveryStatus.RETRYABLE)
 
@@ -44,10 +45,11 @@ class _Origins:
     def __init__(self) -> None:
         self.items: dict[str, set[str]] = {}
 
-    def expand(self, items: Iterable[SourceItem], app: App) -> Iterator[SourceItem]:
-        """Fetch S3 objects named by notifications; remember which item every record came from."""
+    def expand(self, items: Iterable[SourceItem], app: App, skipped: Skipped) -> Iterator[SourceItem]:
+        """Fetch S3 objects named by notifications (records that cannot be changes are only counted, in
+        ``skipped``); remember which item every record came from."""
         for item in items:
-            inner: Iterable[SourceItem] = app.fetch_object(item) if isinstance(item, S3ObjectRef) else (item,)
+            inner: Iterable[SourceItem] = app.fetch_object(item, skipped) if isinstance(item, S3ObjectRef) else (item,)
             for entry in inner:
                 if isinstance(entry, RawRecord) and entry.item_id:
                     self.items.setdefault(entry.origin, set()).add(entry.item_id)
@@ -91,7 +93,8 @@ def _judge(
     enricher = app.enricher
     if enricher is not None:
         enricher.begin_batch()
-    for result in judge(origins.expand(items, app), app.policy, stats=stats, lookup=enricher):
+    skipped = Skipped()
+    for result in judge(origins.expand(items, app, skipped), app.policy, stats=stats, lookup=enricher):
         if isinstance(result, Problem):
             problems.append(result)
             log_event(logging.WARNING, "problem", origin=result.origin, item_id=result.item_id, detail=result.message)
@@ -100,6 +103,7 @@ def _judge(
                       detail="group tagged sgwatch:ignore=true")  # fmt: skip
         else:
             judgements.append(result)
+    stats.records += skipped.records
     return judgements, problems
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sgwatch.errors import SourceError, aws_error_text
 from sgwatch.sources.base import Blob, Problem, SourceItem
+from sgwatch.sources.fast import Skipped
 from sgwatch.sources.files import SUFFIXES, read_data
 
 # CloudTrail delivers a file within minutes of its events (its key holds the delivery day and minute);
@@ -209,13 +210,16 @@ def fetch_object(client: Any, bucket: str, key: str, *, item_id: str | None = No
     return Blob(data=body, origin=origin, item_id=item_id)
 
 
-def read_object(client: Any, bucket: str, key: str, *, item_id: str | None = None) -> Iterator[SourceItem]:
-    """Every record in one S3 object (any envelope, gzip or not); a Problem naming it when unreadable."""
+def read_object(
+    client: Any, bucket: str, key: str, *, item_id: str | None = None, skipped: Skipped | None = None
+) -> Iterator[SourceItem]:
+    """The records in one S3 object (any envelope, gzip or not) that can be security-group changes, the
+    others counted in ``skipped`` (``files.read_data``'s fast path); a Problem naming it when unreadable."""
     fetched = fetch_object(client, bucket, key, item_id=item_id)
     if isinstance(fetched, Problem):
         yield fetched
         return
-    yield from read_data(fetched.data, fetched.origin, item_id=item_id, fast=False)
+    yield from read_data(fetched.data, fetched.origin, item_id=item_id, skipped=skipped)
 
 
 def _listed(keys: Iterator[str]) -> Iterator[str | Problem]:
