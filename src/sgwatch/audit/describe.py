@@ -1,16 +1,20 @@
-"""Short human texts for recorded rules and actors (pure), shared by the history table and the report."""
+"""Short human texts for recorded rules and actors (pure), shared by the terminal tables and the report.
+
+Protocols and ports come as ``sgwatch.normalize`` gives them (one spelling per protocol, no ports on
+all-traffic rules), in every RuleChange and every stored row: nothing here re-normalizes them.
+"""
 
 from __future__ import annotations
 
-from sgwatch.audit.state import normalize_protocol
 from sgwatch.model import Action, Direction, RuleChange
+
+UNKNOWN_ACTOR = "unknown"
 
 
 def ports_text(change: RuleChange) -> str:
     """``22``, ``20-25``, ``all ports``; ICMP as ``type 8 code 0`` (``any`` for -1)."""
-    protocol = normalize_protocol(change.protocol)
     low, high = change.from_port, change.to_port
-    if protocol in ("icmp", "icmpv6"):
+    if change.protocol in ("icmp", "icmpv6"):
         if low is None or low == -1:
             return "any"
         code = "any" if high is None or high == -1 else str(high)
@@ -28,7 +32,7 @@ def rule_text(change: RuleChange) -> str:
         return "group deleted"
     if change.action == Action.ATTACHED:
         return f"attached to {change.target or 'an interface'}"
-    protocol = normalize_protocol(change.protocol)
+    protocol = change.protocol
     if not protocol:
         what = f"rule {change.rule_id}" if change.rule_id else "rule"
     elif protocol == "-1":
@@ -45,8 +49,13 @@ def rule_text(change: RuleChange) -> str:
 
 
 def actor_name(arn: str | None) -> str:
-    """The readable tail of an ARN (``user/alice``, ``assumed-role/Admin/bob``, ``root``)."""
+    """An ARN's resource part (``user/alice``, ``assumed-role/Admin/bob``, ``root``), which may hold colons.
+
+    Text that is not an ARN is shown as it is; no ARN at all is ``unknown``.
+    """
     if not arn:
-        return "unknown"
-    tail = arn.rsplit(":", 1)[-1]
-    return tail or arn
+        return UNKNOWN_ACTOR
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[5]:
+        return parts[5]
+    return arn

@@ -13,7 +13,7 @@ from importlib import resources
 
 from sgwatch import __version__
 from sgwatch.audit.chart import bucket_days, bucket_unit, buckets, legend_html, timeline_svg
-from sgwatch.audit.describe import actor_name, rule_text
+from sgwatch.audit.describe import UNKNOWN_ACTOR, actor_name, rule_text
 from sgwatch.audit.report import ReportData, top_actors
 from sgwatch.model import Action, DeliveryStatus, Judgement, Outcome, RemediationStatus, Severity
 
@@ -91,7 +91,7 @@ def _summary(data: ReportData) -> str:
     failed_remediations = sum(1 for r in data.remediations if r.status == RemediationStatus.FAILED)
     cards = [_card("count-changes", len(data.changes), "changes")]
     cards += [_card(f"count-{s}", by_severity[s], str(s), f"sev-{s}") for s in reversed(Severity)]
-    actors = {j.change.actor.arn or "unknown" for j in data.changes}
+    actors = {j.change.actor.arn or UNKNOWN_ACTOR for j in data.changes}
     groups = {j.change.group_id for j in data.changes if j.change.group_id}
     cards += [
         _card("count-actors", len(actors), "actors"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sgwatch.audit.describe import UNKNOWN_ACTOR
 from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.rows import RecordedDelivery, RecordedRemediation
 from sgwatch.audit.state import DEFAULT_WORLD, World, exposes_world, replay
@@ -61,7 +62,7 @@ def top_actors(
     """Actors by number of changes (then by severity), at most ``limit``."""
     grouped: dict[str, list[Judgement]] = {}
     for judgement in changes:
-        grouped.setdefault(judgement.change.actor.arn or "unknown", []).append(judgement)
+        grouped.setdefault(judgement.change.actor.arn or UNKNOWN_ACTOR, []).append(judgement)
     summaries = [
         ActorSummary(
             actor=actor,

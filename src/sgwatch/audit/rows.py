@@ -86,21 +86,23 @@ def change_from_row(row: Mapping[str, Any]) -> RuleChange:
     )
 
 
-def judgement_from_row(row: Mapping[str, Any], findings: tuple[Finding, ...] | None = None) -> Judgement:
-    """Rebuild a Judgement; without stored findings, each finding id comes back with its id as title."""
-    severity = Severity.parse(str(row["severity"]))
-    if findings is None:
-        ids = row["findings"]
-        if isinstance(ids, str):
-            ids = json.loads(ids)
-        findings = tuple(Finding(finding_id=str(i), title=str(i), severity=severity, reason="") for i in ids)
+def judgement_from_row(row: Mapping[str, Any], findings: tuple[Finding, ...]) -> Judgement:
+    """Rebuild a Judgement from its ``changes`` row and its ``findings`` rows."""
     return Judgement(
         change=change_from_row(row),
         findings=findings,
-        severity=severity,
+        severity=Severity.parse(str(row["severity"])),
         allowed_by=_str_or_none(row.get("allowed_by")),
         suppressed=bool(row.get("suppressed") or False),
     )
+
+
+def row_line(row: Mapping[str, Any]) -> str:
+    """A ``judgement_row`` as one JSON line (no newline): what ``scan --format jsonl`` prints.
+
+    The store keeps this very text as ``row_json``, so ``history`` can print a change as it was judged.
+    """
+    return json.dumps(row, ensure_ascii=False)
 
 
 def change_columns(judgement: Judgement, recorded_at: datetime) -> dict[str, Any]:
@@ -119,7 +121,7 @@ def change_columns(judgement: Judgement, recorded_at: datetime) -> dict[str, Any
         peer_account_id=change.peer_account_id,
         rule_index=change.rule_index,
         suppressed=int(judgement.suppressed),
-        row_json=json.dumps(row, ensure_ascii=False),
+        row_json=row_line(row),
         recorded_at=store_time(recorded_at),
         origin=change.origin,
     )
@@ -150,6 +152,14 @@ def plan_json(plan: RevokePlan | None) -> str | None:
         "reason": plan.reason,
     }
     return json.dumps(doc, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedChange:
+    """A judged change as recorded: rebuilt from its columns, with the JSON line recorded with it."""
+
+    judgement: Judgement  # what filters, group state, tables and the report work on
+    row_json: str  # the ``scan --format jsonl`` line as it was judged, kept verbatim
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

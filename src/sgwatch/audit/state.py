@@ -3,6 +3,11 @@
 Adds put a rule in, removes take it out (matched by rule id, else by direction, protocol, ports and
 peer), modifies replace the rule with the same id, description updates touch the matching rule.
 Failed calls change nothing; a group's creation or deletion starts it over empty.
+
+Protocols and ports are compared as ``sgwatch.normalize`` gave them: it has written one spelling per
+protocol (``"6"`` and ``"TCP"`` are ``"tcp"``) and no ports on all-traffic rules since before the first
+audit schema, so stored rows hold them that way too. Peers are kept as AWS recorded them, so they are
+compared in canonical form (``10.0.0.1/8`` is ``10.0.0.0/8``).
 """
 
 from __future__ import annotations
@@ -12,10 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
-from sgwatch.normalize.values import PROTOCOL_NAMES
 from sgwatch.policy.network import is_world, parse_cidr
-
-_PROTOCOL_NAMES = {**PROTOCOL_NAMES, "all": "-1"}
 
 Shape = tuple[str, str, int | None, int | None, str]
 
@@ -25,13 +27,8 @@ def change_order(change: RuleChange) -> tuple[datetime, str, int]:
     return (change.event_time, change.event_id, change.rule_index)
 
 
-def normalize_protocol(protocol: str | None) -> str:
-    text = (protocol or "").lower()
-    return _PROTOCOL_NAMES.get(text, text)
-
-
 def normalize_peer(peer: str | None) -> str:
-    """A CIDR in canonical form (``10.0.0.1/8`` -> ``10.0.0.0/8``), anything else lower-cased."""
+    """A peer as compared: a CIDR in canonical form (``10.0.0.1/8`` -> ``10.0.0.0/8``), an id lower-cased."""
     if not peer:
         return ""
     network = parse_cidr(peer)  # cached: a replay normalizes the same few peers many times
@@ -40,13 +37,11 @@ def normalize_peer(peer: str | None) -> str:
 
 def rule_shape(change: RuleChange) -> Shape:
     """What a rule lets through, independent of its id: direction, protocol, ports, peer."""
-    protocol = normalize_protocol(change.protocol)
-    all_traffic = protocol == "-1"
     return (
         str(change.direction or ""),
-        protocol,
-        None if all_traffic else change.from_port,
-        None if all_traffic else change.to_port,
+        change.protocol or "",
+        change.from_port,
+        change.to_port,
         normalize_peer(change.peer),
     )
 
@@ -126,16 +121,6 @@ class RuleSet:
         else:
             self._rules[index] = current
         return previous
-
-
-def group_rules(changes: Iterable[RuleChange], at: datetime | None = None) -> tuple[RuleChange, ...]:
-    """A group's rules after every change up to and including ``at`` (all of them when None)."""
-    rule_set = RuleSet()
-    for change in sorted(changes, key=change_order):
-        if at is not None and change.event_time > at:
-            break
-        rule_set.apply(change)
-    return rule_set.rules()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

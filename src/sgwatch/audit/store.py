@@ -2,6 +2,9 @@
 
 Writes are idempotent by (event_id, rule_key): replaying the same CloudTrail records adds nothing.
 Times are stored as fixed-width ISO 8601 UTC text, so text order is time order.
+
+Reads check that every finding row names the change it is linked to (its ``event_id`` and ``rule_key``),
+so a finding is never shown against another change; ``row_json`` is handed out as recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Self
 from sgwatch.audit.db import Database
 from sgwatch.audit.query import HistoryFilter, matches
 from sgwatch.audit.rows import (
+    RecordedChange,
     RecordedDelivery,
     RecordedRemediation,
     change_columns,
@@ -27,6 +31,7 @@ from sgwatch.audit.rows import (
     store_time,
 )
 from sgwatch.audit.state import RuleSet, change_order, replay
+from sgwatch.errors import StoreError
 from sgwatch.model import (
     Delivery,
     DeliveryStatus,
@@ -67,10 +72,6 @@ class AuditStore:
     @property
     def path(self) -> Path:
         return self.db.path
-
-    @property
-    def schema_version(self) -> int:
-        return self.db.schema_version
 
     def close(self) -> None:
         self.db.close()
@@ -154,27 +155,40 @@ class AuditStore:
             ).fetchone()
         return row is not None
 
-    def _judgements(self, where: str, params: Sequence[Any]) -> Iterator[Judgement]:
+    def _records(self, where: str, params: Sequence[Any]) -> Iterator[RecordedChange]:
         sql = f"SELECT * FROM changes {where} ORDER BY event_time, event_id, rule_index"
         with self.db.guard("read changes"):
             cursor = self.db.execute(sql, params)
             while batch := cursor.fetchmany(_BATCH):
-                findings = self._findings([row["id"] for row in batch])
+                findings = self._findings(batch)
                 for row in batch:
-                    yield judgement_from_row(dict(row), findings.get(row["id"], ()))
+                    yield RecordedChange(
+                        judgement=judgement_from_row(dict(row), findings.get(row["id"], ())),
+                        row_json=str(row["row_json"]),
+                    )
 
-    def _findings(self, change_ids: Sequence[int]) -> dict[int, tuple[Finding, ...]]:
-        marks = ", ".join("?" for _ in change_ids)
+    def _findings(self, changes: Sequence[sqlite3.Row]) -> dict[int, tuple[Finding, ...]]:
+        """The findings of these ``changes`` rows by change id, each checked to name its change."""
+        keys = {row["id"]: (row["event_id"], row["rule_key"]) for row in changes}
+        marks = ", ".join("?" for _ in keys)
         found: dict[int, list[Finding]] = {}
         rows = self.db.execute(
-            f"SELECT * FROM findings WHERE change_id IN ({marks}) ORDER BY change_id, position", change_ids
+            f"SELECT * FROM findings WHERE change_id IN ({marks}) ORDER BY change_id, position", tuple(keys)
         )
         for row in rows:
-            found.setdefault(row["change_id"], []).append(finding_from_row(row))
+            change_id = row["change_id"]
+            if (row["event_id"], row["rule_key"]) != keys[change_id]:
+                event_id, rule_key = keys[change_id]
+                raise StoreError(
+                    f"{self.path}: finding row {row['id']} ({row['finding_id']}) is linked to the change of event "
+                    f"{event_id} rule {rule_key} but names event {row['event_id']} rule {row['rule_key']}; "
+                    "the audit tables were changed outside sgwatch: restore the file from a backup"
+                )
+            found.setdefault(change_id, []).append(finding_from_row(row))
         return {key: tuple(value) for key, value in found.items()}
 
-    def query(self, filters: HistoryFilter) -> Iterator[Judgement]:
-        """Recorded judged changes matching ``filters``, oldest first."""
+    def records(self, filters: HistoryFilter) -> Iterator[RecordedChange]:
+        """Recorded changes matching ``filters``, oldest first, each with the JSON line recorded with it."""
         clauses: list[str] = []
         params: list[Any] = []
         if filters.group_id is not None:
@@ -190,21 +204,23 @@ class AuditStore:
             clauses.append("severity_rank >= ?")
             params.append(int(filters.min_severity))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return (j for j in self._judgements(where, params) if matches(j, filters))
+        return (r for r in self._records(where, params) if matches(r.judgement, filters))
+
+    def query(self, filters: HistoryFilter) -> Iterator[Judgement]:
+        """Recorded judged changes matching ``filters``, oldest first."""
+        return (r.judgement for r in self.records(filters))
 
     def _group_judgements(self, group_id: str, at: datetime | None, inclusive: bool) -> list[Judgement]:
         if at is None:
-            return list(self._judgements("WHERE group_id = ?", (group_id,)))
+            return [r.judgement for r in self._records("WHERE group_id = ?", (group_id,))]
         op = "<=" if inclusive else "<"
-        return list(self._judgements(f"WHERE group_id = ? AND event_time {op} ?", (group_id, store_time(at))))
+        return [
+            r.judgement for r in self._records(f"WHERE group_id = ? AND event_time {op} ?", (group_id, store_time(at)))
+        ]
 
     def group_state(self, group_id: str, at: datetime | None = None) -> tuple[Judgement, ...]:
         """The group's reconstructed rules at ``at`` (latest when None), each with its defining judgement."""
         return replay(self._group_judgements(group_id, at, inclusive=True)).states.get(group_id, ())
-
-    def group_rules_at(self, group_id: str, at: datetime | None) -> tuple[RuleChange, ...]:
-        """The group's reconstructed rules after every recorded change up to ``at`` (latest when None)."""
-        return tuple(j.change for j in self.group_state(group_id, at))
 
     def rule_before(self, group_id: str, rule_id: str, before: datetime) -> RuleChange | None:
         """The rule's last known definition strictly before ``before``, from the recorded changes."""
@@ -269,9 +285,3 @@ class AuditStore:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.db.guard(f"read {table}"):
             return self.db.execute(f"SELECT * FROM {table} {where} ORDER BY at, id", params).fetchall()
-
-    def counts(self) -> dict[str, int]:
-        """Row count of every table."""
-        tables = ("changes", "findings", "deliveries", "remediations", "sent_alerts")
-        with self.db.guard("count rows"):
-            return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}

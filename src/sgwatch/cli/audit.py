@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +101,7 @@ def _world(policy_path: Path | None, config: Path | None) -> tuple[int, int]:
 @click.option("--until", metavar="TIME", help=f"Changes before: {_TIME_HELP}.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True,
-    help="table for people; jsonl/csv rows carry the same keys as `scan --format jsonl`.",
+    help="table for people; jsonl/csv print each change's `scan --format jsonl` row as recorded when judged.",
 )  # fmt: skip
 def history(
     db: Path | None,
@@ -125,10 +126,12 @@ def history(
     \b
         sgwatch history --port 22 --world --action added --since 30d
     """
-    from sgwatch.audit.output import write_csv, write_jsonl, write_table  # noqa: PLC0415
     from sgwatch.audit.query import HistoryFilter, change_matches, parse_peer  # noqa: PLC0415
+    from sgwatch.audit.rows import row_line  # noqa: PLC0415
     from sgwatch.audit.state import DEFAULT_WORLD, Replay, replay  # noqa: PLC0415
     from sgwatch.audit.store import AuditStore  # noqa: PLC0415
+    from sgwatch.cli.output import write_csv, write_history_table, write_lines  # noqa: PLC0415
+    from sgwatch.serialize import judgement_row  # noqa: PLC0415
 
     now = datetime.now(UTC)
     try:
@@ -162,14 +165,16 @@ def history(
             ]
             title = f"Rules of {group_id or 'every group'} at {at_time:%Y-%m-%d %H:%M:%S} UTC"
             judgements = iter(rules)
+            lines = (row_line(judgement_row(j)) for j in rules)  # reconstructed rules: no recorded line
         else:
             title = "Recorded changes"
             judgements = store.query(filters)
+            lines = (r.row_json for r in store.records(filters))  # each change as it was judged, verbatim
         out = sys.stdout
         if fmt == "jsonl":
-            write_jsonl(judgements, out)
+            write_lines(lines, out)
         elif fmt == "csv":
-            write_csv(judgements, out)
+            write_csv((json.loads(line) for line in lines), out)
         else:
             replayed: list[Replay] = []  # the whole trail replayed once, when the first modified row needs it
 
@@ -180,7 +185,7 @@ def history(
                     replayed.append(replay(store.query(HistoryFilter())))
                 return replayed[0].before.get(change.dedup_key)
 
-            write_table(judgements, out, title, before=before, state=at_time is not None)
+            write_history_table(judgements, out, title, before=before, state=at_time is not None)
 
 
 @click.command()

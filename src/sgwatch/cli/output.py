@@ -1,18 +1,22 @@
-"""Terminal output shared by commands: jsonl rows, the Rich table, problem and summary lines."""
+"""Terminal output shared by commands: JSON lines, CSV, the Rich tables, problem and summary lines."""
 
 from __future__ import annotations
 
-import json
+import csv
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from dataclasses import replace
+from datetime import UTC
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from sgwatch.model import Judgement, Severity
-from sgwatch.serialize import format_time, judgement_row, ports_text
+from sgwatch.audit.describe import actor_name, rule_text
+from sgwatch.audit.rows import row_line
+from sgwatch.model import Judgement, RuleChange, Severity
+from sgwatch.serialize import ROW_KEYS, format_time, judgement_row, ports_text
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -25,16 +29,35 @@ SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 
+BeforeLookup = Callable[[RuleChange], RuleChange | None]
+
 
 def write_jsonl(judgement: Judgement, out: IO[str]) -> None:
-    out.write(json.dumps(judgement_row(judgement), sort_keys=False, ensure_ascii=False) + "\n")
+    """One ``scan --format jsonl`` line (the text the audit store keeps as ``row_json``)."""
+    out.write(row_line(judgement_row(judgement)) + "\n")
 
 
-def short_actor(arn: str | None) -> str:
-    """``arn:aws:sts::1:assumed-role/Admin/alice`` -> ``assumed-role/Admin/alice``."""
-    if not arn:
-        return ""
-    return arn.split(":", 5)[-1] if arn.startswith("arn:") else arn
+def write_lines(lines: Iterable[str], out: IO[str]) -> int:
+    """JSON lines as they are (``history`` prints recorded rows as judged); returns the count."""
+    count = 0
+    for line in lines:
+        out.write(line + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
+    """CSV with a header of ROW_KEYS; finding ids joined by spaces, nulls as empty cells; returns the count.
+
+    A recorded row with other keys (another sgwatch version's) fills the columns it has; jsonl keeps all of it.
+    """
+    writer = csv.DictWriter(out, fieldnames=ROW_KEYS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({**row, "findings": " ".join(row.get("findings") or ())})
+        count += 1
+    return count
 
 
 def change_text(judgement: Judgement) -> str:
@@ -53,6 +76,15 @@ def change_text(judgement: Judgement) -> str:
     return text
 
 
+def _add_row(table: Table, cells: Iterable[str | Severity]) -> None:
+    """Cells as plain text, never markup (recorded names and descriptions may hold ``[/...]``); severities styled."""
+    from rich.text import Text  # noqa: PLC0415 - rich is only needed for terminal tables
+
+    table.add_row(
+        *(Text(str(cell), style=SEVERITY_STYLE[cell]) if isinstance(cell, Severity) else Text(cell) for cell in cells)
+    )
+
+
 def judgement_table(judgements: Iterable[Judgement]) -> Table:
     from rich.table import Table  # noqa: PLC0415 - rich is only needed for terminal tables
 
@@ -65,14 +97,17 @@ def judgement_table(judgements: Iterable[Judgement]) -> Table:
         if c.rule_id:
             group += f" {c.rule_id}"
         findings = ", ".join(j.finding_ids) + (f" (allowed: {j.allowed_by})" if j.allowed_by else "")
-        table.add_row(
-            format_time(c.event_time).replace("T", " ").removesuffix("Z"),
-            f"[{SEVERITY_STYLE[j.severity]}]{j.severity}[/]",
-            change_text(j),
-            group,
-            c.peer or "",
-            f"{short_actor(c.actor.arn)} ({c.account_id or '?'} {c.region or '?'})",
-            findings,
+        _add_row(
+            table,
+            [
+                format_time(c.event_time).replace("T", " ").removesuffix("Z"),
+                j.severity,
+                change_text(j),
+                group,
+                c.peer or "",
+                f"{actor_name(c.actor.arn)} ({c.account_id or '?'} {c.region or '?'})",
+                findings,
+            ],
         )
     return table
 
@@ -81,6 +116,60 @@ def print_table(judgements: list[Judgement]) -> None:
     from rich.console import Console  # noqa: PLC0415
 
     Console(width=None if sys.stdout.isatty() else 200).print(judgement_table(judgements))
+
+
+def _history_rows(
+    judgements: Iterable[Judgement], before: BeforeLookup | None, state: bool
+) -> Iterator[list[str | Severity]]:
+    for judgement in judgements:
+        change = judgement.change
+        what = rule_text(change) if state else f"{change.action}: {rule_text(change)}"
+        previous = before(change) if before is not None else None
+        if previous is not None:
+            after = change if change.direction else replace(change, direction=previous.direction)
+            what = f"{change.action}: {rule_text(previous)} -> {rule_text(after)}"
+        if change.description:
+            what += f" “{change.description}”"
+        if change.error_code:
+            what += f" (failed: {change.error_code})"
+        yield [
+            change.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            judgement.severity,
+            actor_name(change.actor.arn),
+            change.group_id or "-",
+            what,
+            " ".join(judgement.finding_ids) or "-",
+        ]
+
+
+def write_history_table(
+    judgements: Iterable[Judgement],
+    out: IO[str],
+    title: str,
+    before: BeforeLookup | None = None,
+    state: bool = False,
+) -> int:
+    """``history``'s table (time, severity, actor, group, change, findings); returns the row count.
+
+    ``before`` gives a modified rule's previous definition. With ``state``, rows are a group's current
+    rules: the change column shows just the rule.
+    """
+    from rich.console import Console  # noqa: PLC0415 - rich is only needed for terminal tables
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    table = Table(title=Text(title), show_lines=False, expand=False)
+    columns = ("Defined (UTC)", "Severity", "Defined by", "Group", "Rule", "Findings") if state else (
+        "Time (UTC)", "Severity", "Actor", "Group", "Change", "Findings"
+    )  # fmt: skip
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    count = 0
+    for cells in _history_rows(judgements, before, state):
+        _add_row(table, cells)
+        count += 1
+    Console(file=out, soft_wrap=False, width=None if out.isatty() else 200).print(table)
+    return count
 
 
 @contextmanager

@@ -10,10 +10,13 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+from sgwatch.audit.store import AuditStore
 from sgwatch.serialize import ROW_KEYS
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -34,6 +37,48 @@ def test_history_jsonl_rows_have_the_scan_keys(run: Run, audit_db: Path) -> None
     assert [row["event_time"] for row in rows] == sorted(str(row["event_time"]) for row in rows)
     assert rows[0]["event_id"] == "ev-01"
     assert rows[2]["findings"] == ["INGRESS_WORLD_ADMIN_PORT", "INGRESS_PORT_RANGE"]
+
+
+def test_history_prints_each_change_as_it_was_recorded(run: Run, audit_db: Path, tmp_path: Path) -> None:
+    with closing(sqlite3.connect(audit_db)) as conn:
+        stored = [r[0] for r in conn.execute("SELECT row_json FROM changes ORDER BY event_time, event_id, rule_index")]
+    result = run("history", "--db", str(audit_db), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "".join(f"{line}\n" for line in stored)
+    # A row recorded by another version (other key order, a key this one does not know) is printed as it is.
+    copy = tmp_path / "copy.sqlite"
+    with closing(sqlite3.connect(audit_db)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    row = {**json.loads(stored[0]), "event_id": "ev-00", "event_time": "2024-04-30T00:00:00Z", "group_id": "sg-db"}
+    older = json.dumps({"recorded_by": "sgwatch 0.9", **dict(reversed(row.items()))})
+    with closing(sqlite3.connect(copy)) as conn, conn:
+        conn.execute(
+            "INSERT INTO changes (event_id, rule_key, event_name, event_time, outcome, action, group_id, severity,"
+            " severity_rank, findings, row_json, recorded_at) VALUES ('ev-00', 'sgr-00', 'CreateSecurityGroup',"
+            " '2024-04-30T00:00:00.000000Z', 'success', 'created', 'sg-db', 'info', 0, '[]', ?,"
+            " '2024-04-30T00:01:00.000000Z')",
+            (older,),
+        )
+    result = run("history", "--db", str(copy), "--format", "jsonl", "--group", "sg-db", "--until", "2024-05-01")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{older}\n"
+    result = run("history", "--db", str(copy), "--format", "csv", "--group", "sg-db", "--until", "2024-05-01")
+    assert result.returncode == 0, result.stderr
+    (cells,) = csv.DictReader(io.StringIO(result.stdout))
+    assert (cells["event_id"], cells["event_time"], cells["action"]) == ("ev-00", "2024-04-30T00:00:00Z", "created")
+
+
+def test_history_table_shows_recorded_text_literally(run: Run, sc: ModuleType, tmp_path: Path) -> None:
+    """A description or group name from CloudTrail that looks like rich markup is printed, not a crash."""
+    judgement = sc.scenario()[3]
+    change = replace(judgement.change, description="[/]admin [bold]x", group_name="[/x]")
+    db = tmp_path / "markup.sqlite"
+    with AuditStore.open(db) as store:
+        store.record_judgements([replace(judgement, change=change)])
+    result = run("history", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "“[/]admin [bold]x”" in result.stdout
+    assert "user/alice" in result.stdout
 
 
 def test_who_opened_22_to_the_world(run: Run, audit_db: Path) -> None:

@@ -9,7 +9,9 @@ sg-bastion: 22 from ::/0 (20-25 was revoked); sg-db: all traffic from 10/8, 5432
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from sgwatch.decode import decode_record
 from sgwatch.model import (
     Action,
     Actor,
@@ -26,6 +28,7 @@ from sgwatch.model import (
     RuleChange,
     Severity,
 )
+from sgwatch.normalize import normalize
 
 ACCOUNT = "111122223333"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
@@ -180,3 +183,31 @@ def remediations(items: tuple[Judgement, ...]) -> tuple[tuple[RuleChange, Remedi
         (b1, Remediation(plan=plan(b1), status=RemediationStatus.FAILED, dry_run=False, detail="throttled")),
         (b1, Remediation(plan=plan(b1), status=RemediationStatus.REVERTED, dry_run=False, detail="revoked sgr-b1")),
     )
+
+
+def from_cloudtrail(event_name: str, event_id: str, when: str, *permissions: dict[str, Any]) -> tuple[RuleChange, ...]:
+    """The changes ``sgwatch.normalize`` makes of one record on sg-1, with ``ipPermissions`` spelled as given."""
+    record = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "arn": ALICE, "accountId": ACCOUNT},
+        "eventTime": f"{when}Z",
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": "198.51.100.200",
+        "userAgent": "aws-cli/2.15.0",
+        "requestParameters": {"groupId": "sg-1", "ipPermissions": {"items": list(permissions)}},
+        "responseElements": {"_return": True},
+        "eventID": event_id,
+        "readOnly": False,
+        "recipientAccountId": ACCOUNT,
+    }
+    return normalize(decode_record(record, f"{event_id}.json"))
+
+
+def permission(protocol: str | int, ports: tuple[Any, Any] | None, cidr: str) -> dict[str, Any]:
+    """One ``ipPermissions`` item as CloudTrail records it (ports and protocol in any of AWS's spellings)."""
+    item: dict[str, Any] = {"ipProtocol": protocol, "ipRanges": {"items": [{"cidrIp": cidr}]}}
+    if ports is not None:
+        item.update(fromPort=ports[0], toPort=ports[1])
+    return item

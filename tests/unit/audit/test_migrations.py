@@ -60,15 +60,24 @@ def tables(path: Path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def user_version(path: Path) -> int:
+    """The schema version the file says it has (``PRAGMA user_version``, as documented)."""
+    with closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
 def test_empty_database_is_migrated_to_the_latest_schema(db_path: Path) -> None:
     with AuditStore.open(db_path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
-        assert store.counts() == dict.fromkeys(("changes", "findings", "deliveries", "remediations", "sent_alerts"), 0)
+        assert list(store.query(HistoryFilter())) == []
+        assert store.deliveries() == store.remediations() == ()
+        assert not SqliteSentLedger(store).already_sent("slack", "a:1", ("r1",))
+    assert user_version(db_path) == SCHEMA_VERSION == 2
     assert db_path.parent.is_dir()
     assert tables(db_path) >= {"changes", "findings", "deliveries", "remediations", "sent_alerts"}
     # Opening again is a no-op.
-    with AuditStore.open(db_path) as store:
-        assert store.schema_version == SCHEMA_VERSION
+    with AuditStore.open(db_path):
+        pass
+    assert user_version(db_path) == SCHEMA_VERSION
 
 
 def test_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) -> None:
@@ -99,8 +108,9 @@ def test_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) ->
     assert "sent_alerts" not in tables(path)
 
     with AuditStore.open(path) as store:
-        assert store.schema_version == SCHEMA_VERSION
-        (judgement,) = store.query(HistoryFilter())
+        (record,) = store.records(HistoryFilter())
+        assert record.row_json == json.dumps(V1_ROW)  # history prints what version 1 recorded, as it was
+        judgement = record.judgement
         assert judgement.change.rule_id == "sgr-rdp"
         assert judgement.change.action == Action.ADDED
         assert judgement.severity == Severity.CRITICAL
@@ -112,6 +122,7 @@ def test_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) ->
         ledger.mark_sent("slack", "111122223333:old-1", ("sgr-rdp",))
         assert ledger.already_sent("slack", "111122223333:old-1", ("sgr-rdp",))
     assert "sent_alerts" in tables(path)
+    assert user_version(path) == SCHEMA_VERSION
 
 
 def test_tables_are_append_only(filled: AuditStore) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 AUDIT = Path(__file__).parents[3] / "src" / "sgwatch" / "audit"
-PURE = ("chart", "describe", "migrations", "output", "query", "render", "report", "rows", "state")
+PURE = ("chart", "describe", "migrations", "query", "render", "report", "rows", "state")
 IO_MODULES = {"sqlite3", "socket", "http", "urllib", "ssl", "boto3", "botocore", "httpx", "requests"}
 LAZY_ONLY = {"rich", "platformdirs", "jinja2"}
 
@@ -30,6 +30,14 @@ def imported(tree: ast.AST, top_level_only: bool) -> set[str]:
 def test_pure_modules_import_no_io(module: str) -> None:
     tree = ast.parse((AUDIT / f"{module}.py").read_text(encoding="utf-8"))
     assert not imported(tree, top_level_only=False) & IO_MODULES
+
+
+@pytest.mark.parametrize("path", sorted(AUDIT.glob("*.py")), ids=lambda p: p.name)
+def test_the_audit_stage_does_not_import_the_cli(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {m for m in modules if m == "sgwatch.cli" or m.startswith("sgwatch.cli.")}
 
 
 @pytest.mark.parametrize("path", sorted(AUDIT.glob("*.py")), ids=lambda p: p.name)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgwatch.audit.query import HistoryFilter
-from sgwatch.audit.rows import change_from_row, judgement_from_row, parse_stored_time, store_time
+from sgwatch.audit.rows import change_from_row, judgement_from_row, parse_stored_time, row_line, store_time
 from sgwatch.audit.store import AuditStore
 from sgwatch.model import (
     Action,
@@ -96,9 +96,9 @@ def test_change_from_row_inverts_change_row(change: RuleChange) -> None:
 @given(judgement=judgement_strategy(ms_times))
 def test_judgement_from_row_inverts_judgement_row(judgement: Judgement) -> None:
     row = json.loads(json.dumps(judgement_row(judgement)))
-    rebuilt = judgement_from_row(row)
+    rebuilt = judgement_from_row(row, judgement.findings)
     assert judgement_row(rebuilt) == judgement_row(judgement)
-    assert rebuilt.finding_ids == judgement.finding_ids
+    assert rebuilt.findings == judgement.findings
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -106,12 +106,14 @@ def test_judgement_from_row_inverts_judgement_row(judgement: Judgement) -> None:
 def test_store_round_trip_is_lossless(tmp_path_factory: pytest.TempPathFactory, items: list[Judgement]) -> None:
     with AuditStore.open(tmp_path_factory.mktemp("rows") / "audit.sqlite") as store:
         store.record_judgements(items)
-        got = {j.change.dedup_key: j for j in store.query(HistoryFilter())}
+        records = {r.judgement.change.dedup_key: r for r in store.records(HistoryFilter())}
+    got = {key: r.judgement for key, r in records.items()}
     expected = {j.change.dedup_key: j for j in reversed(items)}  # the first of equal keys wins
     assert got.keys() == expected.keys()
     for key, mine in got.items():
         theirs = expected[key]
         assert judgement_row(mine) == judgement_row(theirs)
+        assert records[key].row_json == row_line(judgement_row(theirs))
         assert mine.findings == theirs.findings
         assert mine.suppressed == theirs.suppressed
         assert mine.change.event_time == theirs.change.event_time  # full precision, not just the row's

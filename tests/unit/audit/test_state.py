@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from types import ModuleType
 
@@ -10,8 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgwatch.audit.describe import actor_name, ports_text, rule_text
-from sgwatch.audit.state import RuleSet, exposes_world, group_rules, is_world_open, replay
-from sgwatch.model import Action, Direction, Outcome
+from sgwatch.audit.state import RuleSet, exposes_world, is_world_open, replay
+from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
+
+
+def rules_after(changes: Iterable[RuleChange], group_id: str = "sg-1") -> tuple[RuleChange, ...]:
+    """The group's rules after replaying every change (in time order, whatever order they are given in)."""
+    judged = [Judgement(change=change, findings=(), severity=Severity.INFO) for change in changes]
+    return tuple(j.change for j in replay(judged).states.get(group_id, ()))
 
 
 @pytest.mark.parametrize(
@@ -60,13 +67,25 @@ def test_exposes_world_needs_ingress(sc: ModuleType) -> None:
     assert not exposes_world(replace(rule, direction=None))
 
 
-def test_remove_matches_by_shape_with_equivalent_spellings(sc: ModuleType) -> None:
-    add = sc.change("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", protocol="6", ports=(22, 22),
-                    peer="10.0.0.1/8", rule_id="sgr-1")  # fmt: skip
-    remove = sc.change("r", "2024-05-02T00:00:00", sc.ALICE, Action.REMOVED, "sg-1", protocol="tcp", ports=(22, 22),
-                       peer="10.0.0.0/8")  # fmt: skip
-    assert group_rules([remove, add]) == ()
-    assert group_rules([add, remove], at=sc.at("2024-05-01T12:00:00")) == (add,)
+def test_remove_matches_by_shape_whatever_spelling_aws_recorded(sc: ModuleType) -> None:
+    """Protocol spellings are made one by sgwatch.normalize; peers are kept as recorded and compared canonically."""
+    (add,) = sc.from_cloudtrail("AuthorizeSecurityGroupIngress", "a", "2024-05-01T00:00:00",
+                                sc.permission("6", ("22", "22"), "10.0.0.1/8"))  # fmt: skip
+    (remove,) = sc.from_cloudtrail("RevokeSecurityGroupIngress", "r", "2024-05-02T00:00:00",
+                                   sc.permission("TCP", (22, 22), "10.0.0.0/8"))  # fmt: skip
+    assert (add.protocol, add.from_port, add.peer) == ("tcp", 22, "10.0.0.1/8")
+    assert rules_after([add]) == (add,)
+    assert rules_after([remove, add]) == ()
+
+
+@pytest.mark.parametrize("ports", [None, (0, 0), (-1, -1), ("0", "65535")])
+def test_all_traffic_removes_match_whatever_ports_aws_recorded(sc: ModuleType, ports: tuple[object, object]) -> None:
+    (add,) = sc.from_cloudtrail("AuthorizeSecurityGroupIngress", "a", "2024-05-01T00:00:00",
+                                sc.permission(-1, ports, "0.0.0.0/0"))  # fmt: skip
+    (remove,) = sc.from_cloudtrail("RevokeSecurityGroupIngress", "r", "2024-05-02T00:00:00",
+                                   sc.permission("-1", None, "0.0.0.0/0"))  # fmt: skip
+    assert (add.protocol, add.from_port, add.to_port) == ("-1", None, None)
+    assert rules_after([add, remove]) == ()
 
 
 def test_remove_by_rule_id_and_direction_matters(sc: ModuleType) -> None:
@@ -78,8 +97,8 @@ def test_remove_by_rule_id_and_direction_matters(sc: ModuleType) -> None:
     revoke_egress = c("c", "2024-05-02T00:00:00", sc.ALICE, Action.REMOVED, "sg-1", direction=Direction.EGRESS,
                       protocol="-1", peer="0.0.0.0/0")  # fmt: skip
     revoke_by_id = c("d", "2024-05-03T00:00:00", sc.ALICE, Action.REMOVED, "sg-1", protocol=None, rule_id="sgr-in")
-    assert [r.rule_id for r in group_rules([ingress, egress, revoke_egress])] == ["sgr-in"]
-    assert group_rules([ingress, egress, revoke_egress, revoke_by_id]) == ()
+    assert [r.rule_id for r in rules_after([ingress, egress, revoke_egress])] == ["sgr-in"]
+    assert rules_after([ingress, egress, revoke_egress, revoke_by_id]) == ()
 
 
 def test_failed_calls_and_unknown_removes_change_nothing(sc: ModuleType) -> None:
@@ -87,7 +106,7 @@ def test_failed_calls_and_unknown_removes_change_nothing(sc: ModuleType) -> None
     failed_remove = replace(add, event_id="b", action=Action.REMOVED, outcome=Outcome.FAILURE,
                             event_time=sc.at("2024-05-02T00:00:00"))  # fmt: skip
     other_remove = replace(failed_remove, event_id="c", outcome=Outcome.SUCCESS, from_port=81, to_port=81)
-    assert group_rules([add, failed_remove, other_remove]) == (add,)
+    assert rules_after([add, failed_remove, other_remove]) == (add,)
 
 
 def test_create_and_delete_start_over(sc: ModuleType) -> None:
@@ -96,9 +115,9 @@ def test_create_and_delete_start_over(sc: ModuleType) -> None:
     deleted = c("b", "2024-05-02T00:00:00", sc.ALICE, Action.DELETED, "sg-1", direction=None, protocol=None)
     created = c("c", "2024-05-03T00:00:00", sc.ALICE, Action.CREATED, "sg-1", direction=None, protocol=None)
     attached = c("d", "2024-05-04T00:00:00", sc.ALICE, Action.ATTACHED, "sg-1", direction=None, protocol=None)
-    assert group_rules([add, deleted]) == ()
+    assert rules_after([add, deleted]) == ()
     later = replace(add, event_id="e", event_time=sc.at("2024-05-05T00:00:00"))
-    assert group_rules([add, deleted, created, attached, later]) == (later,)
+    assert rules_after([add, deleted, created, attached, later]) == (later,)
 
 
 def test_modify_of_an_unknown_rule_is_learned_and_reports_no_before(sc: ModuleType) -> None:
@@ -120,24 +139,26 @@ def test_replay_reports_before_for_modifies_and_description_changes(sc: ModuleTy
     assert [j.change.rule_id for j in result.states["sg-bastion"]] == ["sgr-b2"]
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(
     ports=st.tuples(st.integers(0, 65535), st.integers(0, 65535)).map(sorted),
     prefix=st.integers(0, 32),
-    protocol=st.sampled_from(["tcp", "6", "udp", "17"]),
+    spellings=st.sampled_from([("tcp", "6"), ("6", "TCP"), (6, "tcp"), ("udp", "17"), (17, "UDP")]),
+    string_ports=st.booleans(),
 )
 def test_add_then_remove_by_shape_restores_the_state(
-    sc: ModuleType, ports: list[int], prefix: int, protocol: str
+    sc: ModuleType, ports: list[int], prefix: int, spellings: tuple[str | int, str | int], string_ports: bool
 ) -> None:
-    change, ALICE = sc.change, sc.ALICE
-    keep = change("k", "2024-05-01T00:00:00", ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="192.0.2.0/24",
-                  rule_id="sgr-keep")  # fmt: skip
-    add = change("a", "2024-05-02T00:00:00", ALICE, Action.ADDED, "sg-1", protocol=protocol,
-                 ports=(ports[0], ports[1]), peer=f"198.51.100.0/{prefix}", rule_id="sgr-new")  # fmt: skip
-    spelled = {"tcp": "6", "6": "tcp", "udp": "17", "17": "udp"}[protocol]
-    remove = change("r", "2024-05-03T00:00:00", ALICE, Action.REMOVED, "sg-1", protocol=spelled,
-                    ports=(ports[0], ports[1]), peer=f"198.51.100.0/{prefix}")  # fmt: skip
-    assert group_rules([keep, add, remove]) == (keep,)
+    keep = sc.change("k", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22),
+                     peer="192.0.2.0/24", rule_id="sgr-keep")  # fmt: skip
+    added, removed = spellings
+    recorded = (str(ports[0]), str(ports[1])) if string_ports else (ports[0], ports[1])
+    (add,) = sc.from_cloudtrail("AuthorizeSecurityGroupIngress", "a", "2024-05-02T00:00:00",
+                                sc.permission(added, recorded, f"198.51.100.0/{prefix}"))  # fmt: skip
+    (remove,) = sc.from_cloudtrail("RevokeSecurityGroupIngress", "r", "2024-05-03T00:00:00",
+                                   sc.permission(removed, (ports[0], ports[1]), f"198.51.100.0/{prefix}"))  # fmt: skip
+    assert rules_after([keep, add]) == (keep, add)
+    assert rules_after([keep, add, remove]) == (keep,)
 
 
 def test_rule_text_and_ports(sc: ModuleType) -> None:
@@ -158,5 +179,20 @@ def test_rule_text_and_ports(sc: ModuleType) -> None:
     assert rule_text(replace(base, from_port=0, to_port=65535)) == "ingress tcp all ports from 0.0.0.0/0"
     assert rule_text(replace(base, action=Action.CREATED)) == "group created"
     assert rule_text(replace(base, action=Action.ATTACHED, target="eni-1")) == "attached to eni-1"
-    assert actor_name("arn:aws:sts::1:assumed-role/Admin/bob") == "assumed-role/Admin/bob"
-    assert actor_name(None) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:sts::1:assumed-role/Admin/bob", "assumed-role/Admin/bob"),
+        ("arn:aws:iam::111122223333:root", "root"),
+        ("arn:aws-us-gov:iam::1:user/division/alice", "user/division/alice"),
+        ("arn:aws:sts::1:federated-user/carol:extra", "federated-user/carol:extra"),  # the resource keeps colons
+        ("AWSService", "AWSService"),  # not an ARN: as it is
+        ("arn:aws:iam::1:", "arn:aws:iam::1:"),  # no resource: the whole text
+        ("", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_actor_name(arn: str | None, name: str) -> None:
+    assert actor_name(arn) == name

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -16,6 +18,8 @@ from hypothesis import strategies as st
 from sgwatch.audit.ledger import SqliteSentLedger
 from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.store import AuditStore, default_db_path
+from sgwatch.cli.output import write_jsonl
+from sgwatch.errors import StoreError
 from sgwatch.model import (
     Action,
     Direction,
@@ -27,8 +31,11 @@ from sgwatch.model import (
 from sgwatch.serialize import ROW_KEYS, judgement_row
 
 
-def rows(store: AuditStore, **filters: object) -> list[tuple[str, int]]:
-    return [(j.change.event_id, j.change.rule_index) for j in store.query(HistoryFilter(**filters))]  # type: ignore[arg-type]
+def recorded(store: AuditStore) -> tuple[int, int, int, int]:
+    """What the store gives back: changes, their findings, deliveries and remediations."""
+    judgements = list(store.query(HistoryFilter()))
+    findings = sum(len(j.findings) for j in judgements)
+    return (len(judgements), findings, len(store.deliveries()), len(store.remediations()))
 
 
 def test_query_gives_back_what_was_recorded(filled: AuditStore, sc: ModuleType) -> None:
@@ -62,18 +69,70 @@ def test_stored_columns_and_row_json(filled: AuditStore, clock: object) -> None:
     assert doc["event_time"] == "2024-05-02T10:00:00Z"
 
 
+def test_row_json_is_the_scan_line_and_comes_back_verbatim(filled: AuditStore, sc: ModuleType) -> None:
+    scan_lines = {}
+    for judgement in sc.scenario():
+        out = io.StringIO()
+        write_jsonl(judgement, out)  # what `scan --format jsonl` printed for it
+        scan_lines[judgement.change.dedup_key] = out.getvalue()
+    got = list(filled.records(HistoryFilter()))
+    assert len(got) == 13
+    for record in got:
+        assert record.row_json + "\n" == scan_lines[record.judgement.change.dedup_key]
+    with_world = [r.judgement.change.event_id for r in filled.records(HistoryFilter(world=True))]
+    assert with_world == [j.change.event_id for j in filled.query(HistoryFilter(world=True))]
+
+
+def test_records_give_the_row_as_recorded_not_as_rebuilt(db_path: Path, sc: ModuleType) -> None:
+    """A row another version recorded (here: other key order, an extra key) is handed out as it is."""
+    first = sc.scenario()[1]  # ev-01, the group's creation
+    row = {**judgement_row(first), "event_id": "ev-old", "event_time": "2024-04-01T00:00:00Z"}
+    older = json.dumps({"recorded_by": "sgwatch 0.9", **dict(reversed(row.items()))})
+    with AuditStore.open(db_path) as store:
+        store.record_judgements([first])
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO changes (event_id, rule_key, event_name, event_time, outcome, action, group_id, severity,"
+            " severity_rank, findings, row_json, recorded_at) VALUES ('ev-old', 'sgr-old', 'CreateSecurityGroup',"
+            " '2024-04-01T00:00:00.000000Z', 'success', 'created', 'sg-web', 'info', 0, '[]', ?,"
+            " '2024-04-01T00:01:00.000000Z')",
+            (older,),
+        )
+    with AuditStore.open(db_path) as store:
+        got = list(store.records(HistoryFilter()))
+    assert [r.judgement.change.event_id for r in got] == ["ev-old", "ev-01"]
+    assert got[0].row_json == older
+    assert json.loads(got[1].row_json) == judgement_row(first)
+
+
+def test_a_finding_linked_to_another_change_is_refused(filled: AuditStore, sc: ModuleType) -> None:
+    with closing(sqlite3.connect(filled.path)) as conn, conn:
+        change_id = conn.execute("SELECT id FROM changes WHERE event_id = 'ev-13'").fetchone()[0]
+        conn.execute(
+            "INSERT INTO findings (change_id, event_id, rule_key, position, finding_id, title, severity, reason)"
+            " VALUES (?, 'ev-03', 'sgr-b1', 5, 'INGRESS_WORLD_ADMIN_PORT', 'x', 'critical', 'x')",
+            (change_id,),
+        )
+    assert len(list(filled.query(HistoryFilter(until=sc.at("2024-05-12T00:00:00"))))) == 12  # the others read
+    with pytest.raises(StoreError, match=r"audit\.sqlite: finding row \d+ \(INGRESS_WORLD_ADMIN_PORT\) is linked to"
+                       r" the change of event ev-13 rule sgr-db3 but names event ev-03 rule sgr-b1"):  # fmt: skip
+        list(filled.query(HistoryFilter()))
+
+
 def test_reingest_adds_nothing(filled: AuditStore, sc: ModuleType) -> None:
-    before = filled.counts()
+    before = recorded(filled)
+    assert before == (13, 9, 4, 3)
     assert filled.record_judgements(sc.scenario()) == 0
     assert filled.record_judgements(list(sc.scenario())[:3]) == 0
-    assert filled.counts() == before
+    assert recorded(filled) == before
     # Across a reopen too, and a batch mixing old and new rows only adds the new one.
     filled.close()
     with AuditStore.open(filled.path) as again:
-        extra = replace(sc.scenario()[0], change=replace(sc.scenario()[0].change, event_id="ev-99"))
+        extra = replace(sc.scenario()[3], change=replace(sc.scenario()[3].change, event_id="ev-99"))
+        assert len(extra.findings) == 2
         assert again.record_judgements([*sc.scenario(), extra, extra]) == 1
-        assert again.counts()["changes"] == before["changes"] + 1
-        assert again.counts()["findings"] == before["findings"] + len(extra.findings)
+        changes, findings, *_ = recorded(again)
+        assert (changes, findings) == (before[0] + 1, before[1] + 2)
 
 
 def test_rows_without_rule_id_are_keyed_by_their_shape(store: AuditStore, sc: ModuleType) -> None:
@@ -122,7 +181,8 @@ def test_executed_remediation_ignores_dry_runs_and_failures(store: AuditStore, s
 def test_group_state_over_time(filled: AuditStore, sc: ModuleType) -> None:
     def state(group: str, when: str | None) -> list[tuple[str | None, str | None, str | None]]:
         at = None if when is None else sc.at(when)
-        return sorted((r.rule_id, r.peer, r.description) for r in filled.group_rules_at(group, at))
+        rules = (j.change for j in filled.group_state(group, at))
+        return sorted((r.rule_id, r.peer, r.description) for r in rules)
 
     assert state("sg-bastion", "2024-05-01T00:00:00") == []
     assert state("sg-bastion", "2024-05-02T10:00:00") == [("sgr-b1", "0.0.0.0/0", None), ("sgr-b2", "::/0", None)]
@@ -131,15 +191,15 @@ def test_group_state_over_time(filled: AuditStore, sc: ModuleType) -> None:
                                                      ("sgr-db2", "203.0.113.0/24", None)]  # fmt: skip
     assert state("sg-db", "2024-05-05T15:00:00") == [("sgr-db1", "10.0.0.0/8", None),
                                                      ("sgr-db2", "198.51.100.7/32", None)]  # fmt: skip
-    modified = next(r for r in filled.group_rules_at("sg-db", None) if r.rule_id == "sgr-db2")
+    modified = next(j.change for j in filled.group_state("sg-db") if j.change.rule_id == "sgr-db2")
     assert modified.direction == Direction.INGRESS  # filled in from the rule it replaced
     assert modified.event_id == "ev-07"
     # The failed call added nothing; the description change kept the rule attributed to its add.
-    web = {r.rule_id: r for r in filled.group_rules_at("sg-web", None)}
+    web = {j.change.rule_id: j.change for j in filled.group_state("sg-web")}
     assert set(web) == {"sgr-web443", "sgr-webeg", "sgr-web8080"}
     assert web["sgr-web443"].description == "public https"
     assert web["sgr-web443"].event_id == "ev-02"
-    assert filled.group_rules_at("sg-nothing", None) == ()
+    assert filled.group_state("sg-nothing") == ()
     assert filled.group_ids() == ("sg-bastion", "sg-db", "sg-web")
 
 
@@ -171,12 +231,12 @@ def test_sent_ledger(store: AuditStore) -> None:
     assert not ledger.already_sent("teams", "a:1", ("r1", "r2"))  # per channel
     assert not ledger.already_sent("slack", "a:2", ("r1", "r2"))  # per alert
     ledger.mark_sent("slack", "a:1", ("r1", "r2"))  # idempotent
-    assert store.counts()["sent_alerts"] == 2
-    # An empty tuple is never "already sent" (the notify stage's SentLedger contract).
+    assert ledger.already_sent("slack", "a:1", ("r1", "r2"))
+    # An empty tuple is never "already sent" (the notify stage's SentLedger contract), and marks nothing.
     ledger.mark_sent("slack", "a:3", ())
     assert not ledger.already_sent("slack", "a:3", ())
     assert not ledger.already_sent("slack", "a:1", ())
-    assert store.counts()["sent_alerts"] == 2
+    assert not ledger.already_sent("slack", "a:3", ("r1",))
     store.close()
     with AuditStore.open(store.path) as again:
         assert SqliteSentLedger(again).already_sent("slack", "a:1", ("r1", "r2"))
@@ -198,7 +258,7 @@ def test_ingest_order_and_batching_do_not_matter(
     with AuditStore.open(path) as store:
         assert store.record_judgements(items[:split]) + store.record_judgements(items) == 13
         got = [judgement_row(j) for j in store.query(HistoryFilter())]
-        states = {g: store.group_rules_at(g, None) for g in store.group_ids()}
+        states = {g: [j.change for j in store.group_state(g)] for g in store.group_ids()}
     expected = sorted(sc.scenario(), key=lambda j: (j.change.event_time, j.change.event_id, j.change.rule_index))
     assert got == [judgement_row(j) for j in expected]
     assert {g: sorted(r.rule_id or "" for r in rules) for g, rules in states.items()} == {
