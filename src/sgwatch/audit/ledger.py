@@ -9,9 +9,9 @@ from sgwatch.audit.store import AuditStore
 class SqliteSentLedger:
     """Which (channel, alert, rules) were already delivered, so replays do not notify twice.
 
-    An alert counts as sent on a channel when every one of its rule keys was marked sent there: an
-    alert that gained a rule since is sent again. An empty tuple is never "already sent" (the notify
-    stage's ``SentLedger`` contract), and marking it records nothing.
+    ``sent_rules`` answers for all the rules of one alert in one query (the notify stage's ``SentLedger``
+    contract): an alert that gained a rule since is sent again with that rule. Marking no rules records
+    nothing.
     """
 
     __slots__ = ("_db",)
@@ -19,18 +19,18 @@ class SqliteSentLedger:
     def __init__(self, store: AuditStore) -> None:
         self._db = store.db
 
-    def already_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> bool:
+    def sent_rules(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> frozenset[str]:
         keys = sorted(set(rule_keys))
         if not keys:
-            return False
+            return frozenset()
         marks = ", ".join("?" for _ in keys)
         with self._db.guard("read the sent ledger"):
-            row = self._db.execute(
-                "SELECT COUNT(DISTINCT rule_key) FROM sent_alerts WHERE channel = ? AND alert_id = ?"
+            rows = self._db.execute(
+                "SELECT DISTINCT rule_key FROM sent_alerts WHERE channel = ? AND alert_id = ?"
                 f" AND rule_key IN ({marks})",
                 (channel, alert_id, *keys),
-            ).fetchone()
-        return int(row[0]) == len(keys)
+            ).fetchall()
+        return frozenset(str(row[0]) for row in rows)
 
     def mark_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> None:
         at = store_time(self._db.now())

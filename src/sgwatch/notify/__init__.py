@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sgwatch.lazy import lazy_exports
-from sgwatch.notify.ledger import BatchSentLedger, MemoryLedger, SentLedger
+from sgwatch.notify.ledger import MemoryLedger, SentLedger
 
 if TYPE_CHECKING:
     from sgwatch.model import Alert, Delivery
     from sgwatch.notify.notifier import Notifier
     from sgwatch.settings import Settings
 
-__all__ = ["BatchSentLedger", "MemoryLedger", "Notifier", "SentLedger", "deliver_alerts", "send_test_alert"]
+__all__ = ["MemoryLedger", "Notifier", "SentLedger", "deliver_alerts", "send_test_alert"]
 
 __getattr__, __dir__ = lazy_exports(__name__, {"Notifier": "notifier"})
 

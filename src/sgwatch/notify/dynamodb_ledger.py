@@ -53,9 +53,6 @@ class DynamoSentLedger:
         self._factory = client_factory
         self._client: Any = None
 
-    def already_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> bool:
-        return bool(rule_keys) and set(rule_keys) <= self.sent_rules(channel, alert_id, rule_keys)
-
     def sent_rules(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> frozenset[str]:
         """The keys of ``rule_keys`` already sent: one Query on the alert's partition (on its one item when
         a single key is asked), whatever the number of rules."""

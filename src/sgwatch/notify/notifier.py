@@ -21,7 +21,7 @@ from sgwatch.notify.channels import make_sender
 from sgwatch.notify.clock import Clock, SystemClock
 from sgwatch.notify.config import ChannelConfig, NotifyConfig, parse_notify
 from sgwatch.notify.engine import OnDelivered, Outcome, report, run_jobs
-from sgwatch.notify.ledger import MemoryLedger, SentLedger, sent_rules
+from sgwatch.notify.ledger import MemoryLedger, SentLedger
 from sgwatch.notify.logjson import emit
 from sgwatch.notify.outcome import Digest, Message, Sender
 from sgwatch.notify.ratelimit import RateLimiter
@@ -166,7 +166,7 @@ def _unsent(alert: Alert, channel: ChannelConfig, ledger: SentLedger) -> tuple[A
     """The rules of ``alert`` this channel has not received yet (one ledger read for the whole alert)."""
     keys = tuple(judgement.change.rule_key for judgement in alert.judgements)
     try:
-        sent = sent_rules(ledger, channel.name, alert.alert_id, keys)
+        sent = ledger.sent_rules(channel.name, alert.alert_id, keys)
     except SgwatchError as exc:
         emit(logging.ERROR, "ledger_error", channel=channel.name, message_id=alert.alert_id, detail=str(exc))
         sent = frozenset()

@@ -47,22 +47,21 @@ def ledger(table: str) -> DynamoSentLedger:
 def test_the_sent_ledger_contract(build: Any) -> None:
     table = create_table(build)
     sent = ledger(table)
-    assert not sent.already_sent("slack", "evt-1", ("sgr-1",))
+    assert sent.sent_rules("slack", "evt-1", ("sgr-1",)) == frozenset()
     sent.mark_sent("slack", "evt-1", ("sgr-1",))
-    assert sent.already_sent("slack", "evt-1", ("sgr-1",))
-    assert not sent.already_sent("slack", "evt-1", ("sgr-1", "sgr-2"))  # a superset is not "already sent"
-    assert not sent.already_sent("teams", "evt-1", ("sgr-1",))  # per channel
-    assert not sent.already_sent("slack", "evt-2", ("sgr-1",))  # per alert
+    assert sent.sent_rules("slack", "evt-1", ("sgr-1",)) == {"sgr-1"}
+    assert sent.sent_rules("slack", "evt-1", ("sgr-1", "sgr-2")) == {"sgr-1"}  # only the new rule is unsent
+    assert sent.sent_rules("teams", "evt-1", ("sgr-1",)) == frozenset()  # per channel
+    assert sent.sent_rules("slack", "evt-2", ("sgr-1",)) == frozenset()  # per alert
     sent.mark_sent("slack", "evt-1", ("sgr-2", "sgr-2"))
-    assert sent.already_sent("slack", "evt-1", ("sgr-2", "sgr-1"))
+    assert sent.sent_rules("slack", "evt-1", ("sgr-2", "sgr-1")) == {"sgr-1", "sgr-2"}
 
-    # An empty tuple is never "already sent" and records nothing; the empty rule key is a key like any other.
-    assert not sent.already_sent("slack", "evt-1", ())
+    # No rules asked: none sent, and marking none records nothing; the empty rule key is a key like any other.
+    assert sent.sent_rules("slack", "evt-1", ()) == frozenset()
     sent.mark_sent("slack", "evt-3", ())
-    assert not sent.already_sent("slack", "evt-3", ())
-    assert not sent.already_sent("slack", "evt-3", ("",))
+    assert sent.sent_rules("slack", "evt-3", ("",)) == frozenset()
     sent.mark_sent("slack", "evt-3", ("",))
-    assert sent.already_sent("slack", "evt-3", ("",))
+    assert sent.sent_rules("slack", "evt-3", ("",)) == {""}
 
     stored = items(build, table)
     assert [(i["pk"]["S"], i["rule_key"]["S"]) for i in stored] == [
@@ -80,26 +79,25 @@ def test_more_keys_than_one_batch_write(build: Any) -> None:
     sent = ledger(table)
     sent.mark_sent("webhook", "evt-big", keys)
     assert len(items(build, table)) == 60
-    assert sent.already_sent("webhook", "evt-big", keys)
-    assert sent.already_sent("webhook", "evt-big", keys[57:])
-    assert not sent.already_sent("webhook", "evt-big", (*keys, "sgr-extra"))
+    assert sent.sent_rules("webhook", "evt-big", keys) == set(keys)
+    assert sent.sent_rules("webhook", "evt-big", keys[57:]) == set(keys[57:])
+    assert sent.sent_rules("webhook", "evt-big", (*keys, "sgr-extra")) == set(keys)
 
 
 def test_two_containers_share_the_table(build: Any) -> None:
     table = create_table(build)
     first, second = ledger(table), ledger(table)
-    assert not second.already_sent("pagerduty", "evt-9", ("sgr-a", "sgr-b"))
+    assert second.sent_rules("pagerduty", "evt-9", ("sgr-a", "sgr-b")) == frozenset()
     first.mark_sent("pagerduty", "evt-9", ("sgr-a",))
-    assert second.already_sent("pagerduty", "evt-9", ("sgr-a",))
-    assert not second.already_sent("pagerduty", "evt-9", ("sgr-a", "sgr-b"))
+    assert second.sent_rules("pagerduty", "evt-9", ("sgr-a", "sgr-b")) == {"sgr-a"}
     second.mark_sent("pagerduty", "evt-9", ("sgr-b",))
-    assert first.already_sent("pagerduty", "evt-9", ("sgr-a", "sgr-b"))
+    assert first.sent_rules("pagerduty", "evt-9", ("sgr-a", "sgr-b")) == {"sgr-a", "sgr-b"}
 
 
 def test_a_missing_table_is_a_delivery_error_naming_it(build: Any) -> None:
     gone = ledger(f"sgwatch-missing-{uuid.uuid4().hex[:8]}")
     with pytest.raises(DeliveryError, match=r"sent ledger table 'sgwatch-missing-\w+': cannot read: .*table exists"):
-        gone.already_sent("slack", "evt-1", ("sgr-1",))
+        gone.sent_rules("slack", "evt-1", ("sgr-1",))
     with pytest.raises(DeliveryError, match=r"cannot write: .*table exists"):
         gone.mark_sent("slack", "evt-1", ("sgr-1",))
 

@@ -70,7 +70,7 @@ def test_empty_database_is_migrated_to_the_latest_schema(db_path: Path) -> None:
     with AuditStore.open(db_path) as store:
         assert list(store.query(HistoryFilter())) == []
         assert store.deliveries() == store.remediations() == ()
-        assert not SqliteSentLedger(store).already_sent("slack", "a:1", ("r1",))
+        assert SqliteSentLedger(store).sent_rules("slack", "a:1", ("r1",)) == frozenset()
     assert user_version(db_path) == SCHEMA_VERSION == 2
     assert db_path.parent.is_dir()
     assert tables(db_path) >= {"changes", "findings", "deliveries", "remediations", "sent_alerts"}
@@ -120,7 +120,7 @@ def test_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) ->
         # What version 2 added works on the migrated file.
         ledger = SqliteSentLedger(store)
         ledger.mark_sent("slack", "111122223333:old-1", ("sgr-rdp",))
-        assert ledger.already_sent("slack", "111122223333:old-1", ("sgr-rdp",))
+        assert ledger.sent_rules("slack", "111122223333:old-1", ("sgr-rdp",)) == {"sgr-rdp"}
     assert "sent_alerts" in tables(path)
     assert user_version(path) == SCHEMA_VERSION
 

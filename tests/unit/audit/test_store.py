@@ -223,23 +223,21 @@ def test_rule_before_a_modify(filled: AuditStore, sc: ModuleType) -> None:
 
 def test_sent_ledger(store: AuditStore) -> None:
     ledger = SqliteSentLedger(store)
-    assert not ledger.already_sent("slack", "a:1", ("r1", "r2"))
+    assert ledger.sent_rules("slack", "a:1", ("r1", "r2")) == frozenset()
     ledger.mark_sent("slack", "a:1", ("r2", "r1"))
-    assert ledger.already_sent("slack", "a:1", ("r1", "r2"))
-    assert ledger.already_sent("slack", "a:1", ("r1",))  # every key of this alert was sent
-    assert not ledger.already_sent("slack", "a:1", ("r1", "r3"))  # a new rule: send again
-    assert not ledger.already_sent("teams", "a:1", ("r1", "r2"))  # per channel
-    assert not ledger.already_sent("slack", "a:2", ("r1", "r2"))  # per alert
+    assert ledger.sent_rules("slack", "a:1", ("r1", "r2")) == {"r1", "r2"}
+    assert ledger.sent_rules("slack", "a:1", ("r1",)) == {"r1"}
+    assert ledger.sent_rules("slack", "a:1", ("r1", "r3", "r1")) == {"r1"}  # a new rule: only it is sent
+    assert ledger.sent_rules("teams", "a:1", ("r1", "r2")) == frozenset()  # per channel
+    assert ledger.sent_rules("slack", "a:2", ("r1", "r2")) == frozenset()  # per alert
     ledger.mark_sent("slack", "a:1", ("r1", "r2"))  # idempotent
-    assert ledger.already_sent("slack", "a:1", ("r1", "r2"))
-    # An empty tuple is never "already sent" (the notify stage's SentLedger contract), and marks nothing.
-    ledger.mark_sent("slack", "a:3", ())
-    assert not ledger.already_sent("slack", "a:3", ())
-    assert not ledger.already_sent("slack", "a:1", ())
-    assert not ledger.already_sent("slack", "a:3", ("r1",))
+    assert ledger.sent_rules("slack", "a:1", ("r1", "r2")) == {"r1", "r2"}
+    ledger.mark_sent("slack", "a:3", ())  # marks nothing
+    assert ledger.sent_rules("slack", "a:3", ()) == frozenset()
+    assert ledger.sent_rules("slack", "a:3", ("r1",)) == frozenset()
     store.close()
     with AuditStore.open(store.path) as again:
-        assert SqliteSentLedger(again).already_sent("slack", "a:1", ("r1", "r2"))
+        assert SqliteSentLedger(again).sent_rules("slack", "a:1", ("r1", "r2")) == {"r1", "r2"}
 
 
 def test_default_db_path_is_under_the_user_data_folder() -> None:

@@ -125,10 +125,10 @@ class BrokenLedger:
         self.fail_check = fail_check
         self.marked: list[tuple[str, str, tuple[str, ...]]] = []
 
-    def already_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> bool:
+    def sent_rules(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> frozenset[str]:
         if self.fail_check:
             raise StoreError("audit.db: database is locked")
-        return False
+        return frozenset()
 
     def mark_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> None:
         raise StoreError("audit.db: disk full")

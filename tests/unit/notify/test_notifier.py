@@ -13,10 +13,9 @@ import pytest
 
 from sgwatch.errors import ConfigError, DeliveryError, StoreError
 from sgwatch.model import DeliveryStatus
-from sgwatch.notify import BatchSentLedger, MemoryLedger, Notifier, SentLedger
+from sgwatch.notify import MemoryLedger, Notifier
 from sgwatch.notify.config import parse_notify
 from sgwatch.notify.delivery import deliver_alerts
-from sgwatch.notify.ledger import sent_rules
 from sgwatch.notify.runtime import Runtime
 from sgwatch.notify.secretref import RETRY_STALE, SecretRef, SecretResolver
 from sgwatch.settings import Settings, load_settings_text
@@ -116,50 +115,19 @@ def test_secret_max_age_is_a_delivery_setting() -> None:
 # --- the ledger: one read per alert and channel -------------------------------------------------------------
 
 
-class PerRuleLedger:
-    """A ledger with only the base protocol, counting what it is asked."""
+class CountingLedger:
+    """A memory ledger counting the reads it is asked for."""
 
     def __init__(self) -> None:
         self.inner = MemoryLedger()
-        self.asked: list[tuple[str, ...]] = []
-
-    def already_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> bool:
-        self.asked.append(rule_keys)
-        return self.inner.already_sent(channel, alert_id, rule_keys)
-
-    def mark_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> None:
-        self.inner.mark_sent(channel, alert_id, rule_keys)
-
-
-class CountingLedger(PerRuleLedger):
-    """The same, answering for a whole alert at once."""
-
-    def __init__(self) -> None:
-        super().__init__()
         self.batches: list[tuple[str, str, tuple[str, ...]]] = []
 
     def sent_rules(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> frozenset[str]:
         self.batches.append((channel, alert_id, rule_keys))
         return self.inner.sent_rules(channel, alert_id, rule_keys)
 
-
-def test_memory_ledger_answers_for_a_whole_alert() -> None:
-    ledger = MemoryLedger()
-    assert isinstance(ledger, BatchSentLedger)
-    ledger.mark_sent("slack", "a:1", ("r1", "r2"))
-    assert ledger.sent_rules("slack", "a:1", ("r1", "r2", "r3")) == {"r1", "r2"}
-    assert ledger.sent_rules("teams", "a:1", ("r1",)) == frozenset()
-    assert ledger.sent_rules("slack", "a:2", ("r1",)) == frozenset()
-    assert ledger.sent_rules("slack", "a:1", ()) == frozenset()
-
-
-def test_a_ledger_without_the_batch_method_is_asked_per_rule() -> None:
-    ledger = PerRuleLedger()
-    plain: SentLedger = ledger
-    assert not isinstance(plain, BatchSentLedger)
-    ledger.mark_sent("slack", "a:1", ("r2",))
-    assert sent_rules(plain, "slack", "a:1", ("r1", "r2", "r1")) == {"r2"}
-    assert ledger.asked == [("r1",), ("r2",)]
+    def mark_sent(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> None:
+        self.inner.mark_sent(channel, alert_id, rule_keys)
 
 
 def test_delivery_reads_the_ledger_once_per_alert_and_channel(
@@ -180,7 +148,6 @@ def test_delivery_reads_the_ledger_once_per_alert_and_channel(
         again = notifier.deliver(batch)
     assert [d.status for d in first] == [DeliveryStatus.DELIVERED] * 4
     assert [d.status for d in again] == [DeliveryStatus.SKIPPED] * 4
-    assert ledger.asked == []
     asked = [(channel, alert_id, len(keys)) for channel, alert_id, keys in ledger.batches]
     once = [(c, a.alert_id, len(a.judgements)) for c in ("ops", "audit") for a in batch]
     assert asked == once + once

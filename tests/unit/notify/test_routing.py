@@ -56,13 +56,13 @@ def test_suppressed_judgements_are_not_sent(alerts: ModuleType) -> None:
 
 def test_memory_ledger_is_a_sent_ledger() -> None:
     ledger: SentLedger = MemoryLedger()
-    assert not ledger.already_sent("slack", "a:1", ("r1",))
+    assert ledger.sent_rules("slack", "a:1", ("r1",)) == frozenset()
     ledger.mark_sent("slack", "a:1", ("r1", "r2"))
-    assert ledger.already_sent("slack", "a:1", ("r1",))
-    assert ledger.already_sent("slack", "a:1", ("r1", "r2"))
-    assert not ledger.already_sent("slack", "a:1", ("r1", "r3"))
-    assert not ledger.already_sent("pager", "a:1", ("r1",))
-    assert not ledger.already_sent("slack", "a:1", ())
+    assert ledger.sent_rules("slack", "a:1", ("r1",)) == {"r1"}
+    assert ledger.sent_rules("slack", "a:1", ("r1", "r2", "r3")) == {"r1", "r2"}
+    assert ledger.sent_rules("pager", "a:1", ("r1",)) == frozenset()
+    assert ledger.sent_rules("slack", "a:2", ("r1",)) == frozenset()
+    assert ledger.sent_rules("slack", "a:1", ()) == frozenset()
 
 
 def test_burst_guard_folds_only_the_crowded_window(alerts: ModuleType) -> None:

@@ -108,7 +108,7 @@ def test_writes_go_in_batches_of_25() -> None:
     make(api).mark_sent("slack", "evt", keys)
     assert api.batches == [25, 25, 10]
     assert len(api.items) == 60
-    assert make(api).already_sent("slack", "evt", keys)
+    assert make(api).sent_rules("slack", "evt", keys) == set(keys)
 
 
 def test_unprocessed_items_are_retried() -> None:
