@@ -57,8 +57,9 @@ def is_world_open(peer: str | None, world: World = DEFAULT_WORLD) -> bool:
 
 
 def exposes_world(rule: RuleChange, world: World = DEFAULT_WORLD) -> bool:
-    """An ingress rule from a world-open CIDR."""
-    return rule.direction == Direction.INGRESS and is_world_open(rule.peer, world)
+    """A rule that lets a world-open CIDR in: ingress, or of unknown direction (a ``ModifySecurityGroupRules``
+    names only the rule id; the policy judges such a rule as ingress, and so does this)."""
+    return rule.direction is not Direction.EGRESS and is_world_open(rule.peer, world)
 
 
 class RuleSet:

@@ -60,11 +60,12 @@ def test_world_thresholds_come_from_the_policy(peer: str, world: tuple[int, int]
     assert is_world_open(peer, world) is expected
 
 
-def test_exposes_world_needs_ingress(sc: ModuleType) -> None:
+def test_exposes_world_is_not_egress(sc: ModuleType) -> None:
     rule = sc.change("e", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
     assert exposes_world(rule)
     assert not exposes_world(replace(rule, direction=Direction.EGRESS))
-    assert not exposes_world(replace(rule, direction=None))
+    assert exposes_world(replace(rule, direction=None))  # unknown: judged as ingress, like the policy does
+    assert not exposes_world(replace(rule, peer="10.0.0.0/8"))
 
 
 def test_remove_matches_by_shape_whatever_spelling_aws_recorded(sc: ModuleType) -> None:
@@ -126,7 +127,7 @@ def test_modify_of_an_unknown_rule_is_learned_and_reports_no_before(sc: ModuleTy
     rules = RuleSet()
     assert rules.apply(modify) is None
     assert rules.find("sgr-x") == modify
-    assert not exposes_world(modify)  # direction unknown: not claimed as exposed
+    assert exposes_world(modify)  # direction unknown: counted as ingress, as the policy judged it
 
 
 def test_replay_reports_before_for_modifies_and_description_changes(sc: ModuleType) -> None:
