@@ -121,17 +121,23 @@ def _parameters(pairs: tuple[str, ...], config: Path | None) -> dict[str, str]:
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="sgwatch YAML config to store in the SSM parameter (validated before deploying).",
+    help="sgwatch YAML config to store in the SSM parameter (validated before deploying); the secrets its "
+    "channels reference and the SES identities its email channels send from are granted to the function.",
 )
 @click.option(
     "--parameter",
     "parameter_pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Stack parameter, repeatable (e.g. AlertEmail=sec@example.com, OrganizationId=o-abc123def4).",
+    help="Stack parameter, repeatable (e.g. AlertEmail=sec@example.com, OrganizationId=o-abc123def4); "
+    "SecretArns, SecretParameterArns and SesIdentityArns (comma-separated ARNs) override what --config derives.",
 )
 @_template_options
-@click.option("--dry-run", is_flag=True, help="Print the change set's changes, then delete it without applying.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the grants and the change set's changes, then delete the change set without applying it.",
+)
 def deploy(
     stack_name: str,
     region: str | None,
@@ -161,6 +167,7 @@ def deploy(
         dry_run=dry_run,
         progress=_echo,
         region=region,
+        config_source=str(config) if config is not None else "ConfigYaml",
     )
     for key in sorted(result.outputs):
         click.echo(f"{key}\t{result.outputs[key]}")

@@ -85,6 +85,13 @@ def fetch(what: str, call: Callable[..., Any], /, *, missing: tuple[str, ...] = 
             raise
 
 
+def caller_identity(aws: Aws) -> tuple[str, str]:
+    """(account id, partition) of the credentials in use (sts:GetCallerIdentity needs no permission)."""
+    with calling("reading the account id (sts:GetCallerIdentity)"):
+        answer = aws.client("sts").get_caller_identity()
+    return str(answer["Account"]), str(answer["Arn"]).split(":")[1]
+
+
 def bucket_exists(aws: Aws, bucket: str) -> bool:
     """True when ``bucket`` exists and is reachable; False when S3 answers 404."""
 

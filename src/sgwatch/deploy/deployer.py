@@ -1,35 +1,34 @@
 """Deploy or tear down the sgwatch stack: upload the package, create/update through a change set, wait, report.
 
-Every step is reported through ``progress`` (one line each). A change set with no changes is not an error.
+Every step is reported through ``progress`` (one line each), the function role's optional grants (secrets,
+SES identities, derived from the config) before the change set. A change set with no changes is not an error.
 A failed stack operation raises DeployError naming the resources that failed and CloudFormation's reason.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sgwatch.deploy.artifacts import Progress, ensure_bucket, upload_package
 from sgwatch.deploy.aws import (
     Aws,
-    bucket_exists,
+    caller_identity,
     calling,
     connect,
     describe_stack,
     error_code,
     error_message,
-    fetch,
     stack_names,
 )
-from sgwatch.deploy.package import build_package, file_sha256
+from sgwatch.deploy.grantplan import GrantPlan, Need, config_needs, derive_grants, plan_grants
 from sgwatch.deploy.template import TemplateOptions, build_template, render_template
 from sgwatch.errors import DeployError
 
-Progress = Callable[[str], None]
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed", "does not contain changes")
 BUSY_SUFFIX = "_IN_PROGRESS"
 DONE_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
@@ -52,6 +51,7 @@ class DeployResult:
     changes: tuple[str, ...] = ()
     outputs: Mapping[str, str] = field(default_factory=dict)
     package_key: str | None = None
+    grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # grant parameter -> ARNs (central stack)
 
 
 def _now() -> datetime:
@@ -176,54 +176,6 @@ def stack_parameters(
     return out
 
 
-def ensure_bucket(aws: Aws, bucket: str | None, progress: Progress) -> str:
-    """The artifact bucket: ``bucket`` if given (must exist), else ``sgwatch-artifacts-<account>-<region>``."""
-    s3 = aws.client("s3")
-    if bucket is not None:
-        with calling(f"checking artifact bucket {bucket!r} (create it first, in {aws.region})"):
-            s3.head_bucket(Bucket=bucket)
-        return bucket
-    with calling("reading the account id (sts:GetCallerIdentity)"):
-        account = aws.client("sts").get_caller_identity()["Account"]
-    name = f"sgwatch-artifacts-{account}-{aws.region}"
-    if bucket_exists(aws, name):
-        return name
-    progress(f"creating artifact bucket {name}")
-    with calling(f"creating artifact bucket {name!r}"):
-        config = {} if aws.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": aws.region}}
-        s3.create_bucket(Bucket=name, **config)
-        s3.put_public_access_block(
-            Bucket=name,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-    return name
-
-
-def upload_package(aws: Aws, bucket: str, package_path: Path | None, progress: Progress) -> str:
-    """Upload the Lambda zip (building it when ``package_path`` is None); the key holds its sha256."""
-    with tempfile.TemporaryDirectory(prefix="sgwatch-deploy-") as tmp:
-        if package_path is None:
-            progress("building the Lambda package (sgwatch package)")
-            package_path = build_package(Path(tmp) / "sgwatch-lambda.zip").path
-        if not package_path.is_file():
-            raise DeployError(f"--package {package_path}: no such file (build it with `sgwatch package --out PATH`)")
-        key = f"sgwatch/lambda-{file_sha256(package_path)}.zip"
-        s3 = aws.client("s3")
-        if fetch(f"checking s3://{bucket}/{key}", s3.head_object, missing=("404", "NoSuchKey", "NotFound"),
-                 Bucket=bucket, Key=key) is not None:  # fmt: skip
-            progress(f"package already uploaded: s3://{bucket}/{key}")
-            return key
-        progress(f"uploading {package_path.name} to s3://{bucket}/{key}")
-        with calling(f"uploading the package to s3://{bucket}/{key}"):
-            s3.upload_file(str(package_path), bucket, key)
-    return key
-
-
 def _create_change_set(
     stack: _Stack, kind: str, body: str, parameters: list[dict[str, Any]]
 ) -> tuple[str, dict[str, Any]] | None:
@@ -270,6 +222,27 @@ def _discard(stack: _Stack, change_set: str, kind: str) -> None:
             stack.cfn.delete_stack(StackName=stack.name)
 
 
+def _plan_grants(
+    aws: Aws,
+    needs: tuple[Need, ...] | None,
+    given: Mapping[str, str],
+    existing: Mapping[str, Any] | None,
+    kind: str,
+) -> tuple[GrantPlan, str | None]:
+    """The grant parameters for ``needs`` (None: no config given), and the account id when it was read."""
+    account = None
+    derived = None
+    if needs is not None:
+        account, partition = caller_identity(aws)
+        derived = derive_grants(needs, partition=partition, region=aws.region, account=account)
+    previous = {
+        str(p["ParameterKey"]): str(p.get("ParameterValue", ""))
+        for p in (existing or {}).get("Parameters", [])
+        if kind == "UPDATE"
+    }
+    return plan_grants(derived, given, previous), account
+
+
 def deploy(
     stack_name: str,
     options: TemplateOptions,
@@ -281,18 +254,33 @@ def deploy(
     progress: Progress,
     region: str | None = None,
     timing: Timing = Timing(),
+    config_source: str = "ConfigYaml",
 ) -> DeployResult:
-    """Create or update ``stack_name`` from the template for ``options`` through a change set."""
+    """Create or update ``stack_name`` from the template for ``options`` through a change set.
+
+    With a ``ConfigYaml`` parameter (``--config``), the function role's optional grants are derived from its
+    notify section (``config_source`` names it in messages); grant parameters in ``parameters`` win.
+    """
+    given = dict(parameters)
+    central = options.org_member is None
+    needs = config_needs(given["ConfigYaml"], config_source) if central and "ConfigYaml" in given else None
     aws = connect(region)
     template = build_template(options)
     body = render_template(template, "yaml")
     stack = _Stack(aws, stack_name, progress, timing)
     existing = describe_stack(aws, stack_name)
     kind = change_set_type(existing, stack_name)
-    given = dict(parameters)
+    grants: dict[str, tuple[str, ...]] = {}
+    account = None
+    if central:
+        plan, account = _plan_grants(aws, needs, given, existing, kind)
+        given.update(plan.parameters)
+        grants = {name: plan.arns(name) for name in plan.grants}
+        for line in plan.lines():
+            progress(line)
     package_key = None
-    if options.org_member is None and "CodeKey" not in given:
-        code_bucket = ensure_bucket(aws, bucket, progress)
+    if central and "CodeKey" not in given:
+        code_bucket = ensure_bucket(aws, bucket, progress, account=account)
         package_key = upload_package(aws, code_bucket, package_path, progress)
         given.update(CodeBucket=code_bucket, CodeKey=package_key)
     stack_params = stack_parameters(template, given, existing, kind)
@@ -308,7 +296,11 @@ def deploy(
     if created is None or reason:
         progress(f"no changes: stack {stack_name} is up to date")
         return DeployResult(
-            stack_name=stack_name, status="NO_CHANGES", outputs=stack_names(aws, stack_name), package_key=package_key
+            stack_name=stack_name,
+            status="NO_CHANGES",
+            outputs=stack_names(aws, stack_name),
+            package_key=package_key,
+            grants=grants,
         )
     change_set, described = created
     changes = tuple(format_change(c) for c in described["Changes"])
@@ -317,7 +309,9 @@ def deploy(
     if dry_run:
         _discard(stack, change_set, kind)
         progress(f"dry run: {len(changes)} change(s) not applied; the change set was deleted")
-        return DeployResult(stack_name=stack_name, status="DRY_RUN", changes=changes, package_key=package_key)
+        return DeployResult(
+            stack_name=stack_name, status="DRY_RUN", changes=changes, package_key=package_key, grants=grants
+        )
     with calling(f"executing change set {change_set!r}"):
         stack.cfn.execute_change_set(StackName=stack_name, ChangeSetName=change_set)
     status, events = stack.wait()
@@ -328,7 +322,14 @@ def deploy(
     progress(f"stack {stack_name}: {status}")
     for key in sorted(outputs):
         progress(f"  {key} = {outputs[key]}")
-    return DeployResult(stack_name=stack_name, status=status, changes=changes, outputs=outputs, package_key=package_key)
+    return DeployResult(
+        stack_name=stack_name,
+        status=status,
+        changes=changes,
+        outputs=outputs,
+        package_key=package_key,
+        grants=grants,
+    )
 
 
 def delete(

@@ -1,13 +1,15 @@
 """Least-privilege IAM roles: the function's, CloudTrail's (for its log group) and the member forwarder's.
 
 Every action is spelled out (no wildcards). Resources are the stack's own, except the EC2 read actions,
-which do not support resource-level permissions and therefore need ``"*"``. The function's grants are the
-calls its code makes (tests/unit/deploy/test_iam_actions.py derives them from the source).
+which do not support resource-level permissions and therefore need ``"*"``, and the optional grants (secrets,
+SES identities), which name exactly the ARNs their parameters list (sgwatch.deploy.grants). The function's
+grants are the calls its code makes (tests/unit/deploy/test_iam_actions.py derives them from the source).
 """
 
 from __future__ import annotations
 
 from sgwatch.deploy.cfn import Json, get_att, policy_document, ref, service_principal, stack_arn, statement
+from sgwatch.deploy.grants import grant_statements
 
 # Read-only calls the enrichment stage makes (describe the group, its rules and interfaces; prefix-list entries).
 ENRICH_ACTIONS: tuple[str, ...] = (
@@ -51,6 +53,7 @@ def function_role(*, remediation: bool) -> Json:
         statement("PublishAlerts", ["sns:Publish"], ref("AlertTopic")),
         statement("UseSentLedger", list(LEDGER_ACTIONS), get_att("SentLedgerTable", "Arn")),
         statement("ReadConfig", ["ssm:GetParameter"], stack_arn("ssm", "parameter${ConfigParameterName}")),
+        *grant_statements(),
     ]
     if remediation:
         statements.append(

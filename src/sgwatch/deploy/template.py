@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from sgwatch.deploy import alarms, org, pipeline, trail
+from sgwatch.deploy import alarms, grants, org, pipeline, trail
 from sgwatch.deploy.cfn import Fragment, Json, merge, ref
 from sgwatch.errors import DeployError
 
@@ -54,6 +54,7 @@ class TemplateOptions:
 
 def _central(options: TemplateOptions) -> Json:
     fragments: list[Fragment] = [pipeline.pipeline_fragment(remediation=options.remediation)]
+    fragments.append(grants.grants_fragment())
     fragments.append(alarms.topic_fragment())
     fragments.append(alarms.health_alarms_fragment())
     if not options.existing_trail:

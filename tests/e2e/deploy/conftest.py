@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from moto.cloudformation.models import Stack
 from moto.server import ThreadedMotoServer
 
 from sgwatch.deploy.deployer import Timing
@@ -17,6 +18,30 @@ from sgwatch.deploy.package import PackageResult, build_package
 
 FAST = Timing(poll_seconds=0.05, timeout_seconds=30)
 REGION = "us-east-1"
+
+
+def _joined(value: object) -> object:
+    return ",".join(map(str, value)) if isinstance(value, list) else value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def list_parameters_as_cloudformation_reports_them() -> Iterator[None]:
+    """moto hands a CommaDelimitedList parameter back as a Python list: describe_stacks shows its repr, and an
+    update with UsePreviousValue fails splitting it (HTTP 500). CloudFormation gives the comma-joined text."""
+    stack_parameters = Stack.stack_parameters.fget
+    parameter_list = Stack.parameter_list.fget
+    assert stack_parameters is not None
+    assert parameter_list is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            Stack, "stack_parameters", property(lambda s: {k: _joined(v) for k, v in stack_parameters(s).items()})
+        )
+        patch.setattr(
+            Stack,
+            "parameter_list",
+            property(lambda s: [{**p, "ParameterValue": _joined(p["ParameterValue"])} for p in parameter_list(s)]),
+        )
+        yield
 
 
 @pytest.fixture(scope="session")

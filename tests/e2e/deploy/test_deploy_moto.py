@@ -44,6 +44,8 @@ def test_dry_run_prints_the_change_set_and_creates_no_stack(
     assert result.returncode == 0, result.stderr
     assert "Add     Function (AWS::Lambda::Function)" in result.stderr
     assert "Add     Trail (AWS::CloudTrail::Trail)" in result.stderr
+    assert "  secretsmanager:GetSecretValue  none (SecretArns empty)\n" in result.stderr  # the grants, first
+    assert result.stderr.index("function role grants") < result.stderr.index("creating create change set")
     assert "dry run:" in result.stderr
     assert not stack_exists("sgw")
     assert boto3.client("lambda").list_functions()["Functions"] == []

@@ -5,6 +5,8 @@ imports, ``"sgwatch.x:Y"`` references, and whole packages for their lazy exports
 (``client("ec2")``, ``for_service(...)``, ``aws_client(...)``), and every operation of those services that an
 AWS adapter names (a method call, or the string it passes to ``getattr``). botocore's service models turn an
 operation name into its IAM action. What the scan cannot see is listed below, reviewed, with the reason.
+Calls that only some configs make are granted only when configured: a statement under a condition, on exactly
+the ARNs its parameter lists (``sgwatch deploy --config`` derives them; tests/unit/deploy/test_grantplan.py).
 """
 
 from __future__ import annotations
@@ -41,9 +43,14 @@ NOT_GRANTED = {
     "sts:GetCallerIdentity": "needs no permission",
     "s3:GetObject": "S3 object notifications: the stack wires no bucket to the function",
     "s3:ListObjectsV2": "S3 object notifications: the stack wires no bucket to the function",
-    "secretsmanager:GetSecretValue": "a secret reference in the config names the operator's secret, unknown here",
-    "ses:SendEmail": "the email channel over SES sends from the operator's identity, unknown here",
 }
+# Reviewed: calls made only for some configs -> (the parameter listing the ARNs they are granted on, the caller).
+GRANTED_WHEN_CONFIGURED = {
+    "secretsmanager:GetSecretValue": ("SecretArns", "sgwatch.notify.secretref"),  # secretsmanager: reference
+    "ssm:GetParameter": ("SecretParameterArns", "sgwatch.notify.secretref"),  # ssm: reference (config: always)
+    "ses:SendEmail": ("SesIdentityArns", "sgwatch.notify.email"),  # an email channel with transport: ses
+}
+ONLY_WHEN_CONFIGURED = frozenset({"secretsmanager:GetSecretValue", "ses:SendEmail"})
 
 
 def _source_modules() -> dict[str, Path]:
@@ -153,17 +160,52 @@ def expected_grants(*, remediation: bool) -> set[str]:
     return (used - NOT_GRANTED.keys()) | CALLED_BY_LAMBDA
 
 
-def function_role_actions(doc: dict[str, Any]) -> set[str]:
+def function_role_statements(doc: dict[str, Any], *, configured: bool) -> list[dict[str, Any]]:
+    """The role's statements with every condition true (``configured``) or false (no grant parameter set)."""
+    out: list[dict[str, Any]] = []
+    for policy in doc["Resources"]["FunctionRole"]["Properties"]["Policies"]:
+        for entry in policy["PolicyDocument"]["Statement"]:
+            stmt = entry["Fn::If"][1 if configured else 2] if "Fn::If" in entry else entry
+            if stmt != {"Ref": "AWS::NoValue"}:
+                out.append(stmt)
+    return out
+
+
+def function_role_actions(doc: dict[str, Any], *, configured: bool = True) -> set[str]:
     out: set[str] = set()
+    for stmt in function_role_statements(doc, configured=configured):
+        out |= {stmt["Action"]} if isinstance(stmt["Action"], str) else set(stmt["Action"])
+    return out
+
+
+def conditional_grants(doc: dict[str, Any]) -> dict[str, str]:
+    """Action -> parameter of every conditional statement, checked to grant nothing else and nothing otherwise."""
+    out: dict[str, str] = {}
     for policy in doc["Resources"]["FunctionRole"]["Properties"]["Policies"]:
         for stmt in policy["PolicyDocument"]["Statement"]:
-            out |= {stmt["Action"]} if isinstance(stmt["Action"], str) else set(stmt["Action"])
+            if "Fn::If" not in stmt:
+                continue
+            condition, when_true, when_false = stmt["Fn::If"]
+            assert when_false == {"Ref": "AWS::NoValue"}, condition
+            parameter = when_true["Resource"]["Ref"]
+            assert set(when_true) == {"Sid", "Effect", "Action", "Resource"}, when_true
+            assert when_true["Effect"] == "Allow"
+            assert isinstance(when_true["Action"], str), "one action per conditional statement"
+            assert doc["Conditions"][condition] == {
+                "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": parameter}]}, ""]}]
+            }, f"{condition} must hold exactly when {parameter} is not empty"
+            assert doc["Parameters"][parameter] == {
+                "Type": "CommaDelimitedList",
+                "Description": doc["Parameters"][parameter]["Description"],
+                "Default": "",
+            }
+            out[when_true["Action"]] = parameter
     return out
 
 
 def test_function_role_grants_exactly_the_calls_the_code_makes(central: tuple[str, TemplateOptions]) -> None:
     _, options = central
-    granted = function_role_actions(build_template(options))
+    granted = function_role_actions(build_template(options), configured=True)
     expected = expected_grants(remediation=options.remediation)
     calls = function_calls()
     unused = sorted(granted - expected)
@@ -179,10 +221,27 @@ def test_revert_calls_are_granted_only_with_remediation() -> None:
     assert not revert & function_role_actions(build_template(TemplateOptions()))
 
 
+def test_config_dependent_calls_are_granted_only_when_configured(central: tuple[str, TemplateOptions]) -> None:
+    _, options = central
+    doc = build_template(options)
+    assert conditional_grants(doc) == {action: parameter for action, (parameter, _) in GRANTED_WHEN_CONFIGURED.items()}
+    unconfigured = function_role_actions(doc, configured=False)
+    assert unconfigured == function_role_actions(doc, configured=True) - ONLY_WHEN_CONFIGURED
+    assert "ssm:GetParameter" in unconfigured  # the config parameter, always
+    for stmt in function_role_statements(doc, configured=False):
+        assert stmt["Resource"] not in [{"Ref": parameter} for parameter, _ in GRANTED_WHEN_CONFIGURED.values()]
+
+
 @pytest.mark.parametrize("action", sorted(NOT_GRANTED))
 def test_reviewed_exceptions_are_still_called_and_not_granted(action: str) -> None:
     assert action in function_calls(), f"{action}: no code calls it any more; drop it from NOT_GRANTED"
     assert action not in function_role_actions(build_template(TemplateOptions(remediation=True)))
+
+
+@pytest.mark.parametrize("action", sorted(GRANTED_WHEN_CONFIGURED))
+def test_config_dependent_calls_are_still_called(action: str) -> None:
+    _, caller = GRANTED_WHEN_CONFIGURED[action]
+    assert caller in function_calls().get(action, ()), f"{caller} no longer calls {action}: review its grant parameter"
 
 
 def test_the_scan_follows_lazy_and_string_imports_but_not_the_cli() -> None:

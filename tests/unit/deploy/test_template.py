@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import sgwatch.deploy
+from sgwatch.deploy.grants import GRANT_PARAMETERS
 from sgwatch.deploy.template import TemplateOptions, build_template, render_template
 from sgwatch.errors import DeployError
 from sgwatch.lambda_handler import LEDGER_TABLE_ENV
@@ -32,10 +33,11 @@ def resources_of(doc: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def role_statements(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every role; a conditional one (``Fn::If``) as the statement it adds when it holds."""
     for name, role in resources_of(doc, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
             for stmt in policy["PolicyDocument"]["Statement"]:
-                yield name, stmt
+                yield name, stmt["Fn::If"][1] if "Fn::If" in stmt else stmt
 
 
 def actions(stmt: dict[str, Any]) -> list[str]:
@@ -132,6 +134,20 @@ def test_function_role_is_scoped_to_the_stacks_resources() -> None:
     assert by_sid["UseSentLedger"]["Resource"] == {"Fn::GetAtt": ["SentLedgerTable", "Arn"]}
     granted = {a for _, stmt in role_statements(doc) for a in actions(stmt) if a.startswith("dynamodb:")}
     assert granted == {"dynamodb:Query", "dynamodb:BatchWriteItem"}
+
+
+def test_optional_grants_default_to_none_and_only_the_central_stack_has_them(variant: Variant) -> None:
+    _, options = variant
+    doc = build_template(options)
+    if options.org_member is not None:
+        assert not set(GRANT_PARAMETERS) & set(doc["Parameters"])
+        return
+    for name in GRANT_PARAMETERS:
+        assert (doc["Parameters"][name]["Type"], doc["Parameters"][name]["Default"]) == ("CommaDelimitedList", "")
+    by_sid = {stmt["Sid"]: stmt for role, stmt in role_statements(doc) if role == "FunctionRole"}
+    assert by_sid["ReadSecrets"]["Resource"] == {"Ref": "SecretArns"}
+    assert by_sid["ReadSecretParameters"]["Resource"] == {"Ref": "SecretParameterArns"}
+    assert by_sid["SendEmailThroughSes"]["Resource"] == {"Ref": "SesIdentityArns"}
 
 
 def test_sent_ledger_table_is_passed_to_the_function() -> None:
@@ -305,7 +321,7 @@ def test_member_template_rejects_central_only_options(central_bus: str) -> None:
         build_template(TemplateOptions(org_member=central_bus, remediation=True))
 
 
-PURE = ("cfn", "template", "trail", "pipeline", "iam", "alarms", "org", "health")
+PURE = ("cfn", "template", "trail", "pipeline", "iam", "alarms", "org", "health", "grants", "grantplan")
 FORBIDDEN = {"boto3", "botocore", "socket", "http", "httpx", "sqlite3", "urllib", "requests", "subprocess"}
 
 
