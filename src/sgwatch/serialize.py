@@ -51,17 +51,6 @@ def protocol_value(protocol: str | None) -> str | int | None:
     return int(protocol)
 
 
-def ports_text(change: RuleChange) -> str:
-    """``tcp/22``, ``udp/1000-2000``, ``all traffic``, or the protocol alone when it has no ports."""
-    if change.protocol == "-1":
-        return "all traffic"
-    if change.from_port is None and change.to_port is None:
-        return f"{change.protocol}"
-    if change.from_port == change.to_port:
-        return f"{change.protocol}/{change.from_port}"
-    return f"{change.protocol}/{change.from_port}-{change.to_port}"
-
-
 def change_row(change: RuleChange) -> dict[str, Any]:
     """The change's own fields (no verdict)."""
     return {

@@ -13,9 +13,10 @@ from importlib import resources
 
 from sgwatch import __version__
 from sgwatch.audit.chart import bucket_days, bucket_unit, buckets, legend_html, timeline_svg
-from sgwatch.audit.describe import UNKNOWN_ACTOR, actor_name, rule_text
+from sgwatch.audit.describe import UNKNOWN_ACTOR, actor_name
 from sgwatch.audit.report import ReportData, top_actors
 from sgwatch.model import Action, DeliveryStatus, Judgement, Outcome, RemediationStatus, Severity
+from sgwatch.ruletext import rule_text
 
 _OK = {"reverted", "restored", "already_reverted", "delivered"}
 _BAD = {"failed", "retryable"}

@@ -13,10 +13,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from sgwatch.audit.describe import actor_name, rule_text
+from sgwatch.audit.describe import actor_name
 from sgwatch.audit.rows import row_line
 from sgwatch.model import Judgement, RuleChange, Severity
-from sgwatch.serialize import ROW_KEYS, format_time, judgement_row, ports_text
+from sgwatch.ruletext import ports_text, rule_text
+from sgwatch.serialize import ROW_KEYS, format_time, judgement_row
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -61,7 +62,10 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
 
 
 def change_text(judgement: Judgement) -> str:
-    """``added ingress tcp/22`` / ``removed egress all`` / ``attached to eni-1`` (failed calls say so)."""
+    """``added ingress tcp/22`` / ``removed egress all traffic`` / ``attached on eni-1`` (failed calls say so).
+
+    The rule's protocol and ports read as in findings and alerts (``ruletext``); peer and group have their columns.
+    """
     c = judgement.change
     parts = [str(c.action)]
     if c.direction:

@@ -28,7 +28,7 @@ from sgwatch.policy.network import (
     within,
 )
 from sgwatch.policy.schema import AllowEntry, Policy
-from sgwatch.serialize import ports_text
+from sgwatch.ruletext import ports_text
 
 _DENIED_SUFFIXES = ("UnauthorizedOperation",)
 _DENIED_PREFIXES = ("AccessDenied", "Client.AccessDenied")
@@ -108,7 +108,9 @@ def _ingress_findings(change: RuleChange, policy: Policy, group: GroupInfo | Non
     net = parse_cidr(change.peer)
     if net is None:
         if change.peer is None:
-            return [_finding(policy, "RULE_ADDED", f"{ports_text(change)}: no peer recorded")]
+            return [
+                _finding(policy, "RULE_ADDED", f"{ports_text(change) or change.rule_id or 'rule'}: no peer recorded")
+            ]
         return [_finding(policy, "UNPARSED_PEER", f"{change.peer!r} is not a CIDR")]
     if is_world(net, policy.world_ipv4_prefix, policy.world_ipv6_prefix):
         return _world_findings(change, net, policy, group)
@@ -157,7 +159,7 @@ def _action_findings(change: RuleChange, policy: Policy, group: GroupInfo | None
                 _finding(
                     policy,
                     "RULE_REMOVED",
-                    f"{ports_text(change) if change.protocol else change.rule_id or 'rule'} revoked",
+                    f"{ports_text(change) or change.rule_id or 'rule'} revoked",
                 )
             ]
         case Action.DESCRIPTION_CHANGED:

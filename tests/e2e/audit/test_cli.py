@@ -122,7 +122,7 @@ def test_history_csv(run: Run, audit_db: Path) -> None:
 def test_history_table_shows_before_and_after(run: Run, audit_db: Path) -> None:
     result = run("history", "--db", str(audit_db), "--group", "sg-db")
     assert result.returncode == 0, result.stderr
-    assert "modified: ingress tcp 5432 from 203.0.113.0/24 -> ingress tcp 5432 from 198.51.100.7/32" in result.stdout
+    assert "modified: ingress tcp/5432 from 203.0.113.0/24 -> ingress tcp/5432 from 198.51.100.7/32" in result.stdout
     assert "assumed-role/Admin/bob" in result.stdout
 
 
@@ -142,7 +142,7 @@ def test_group_rules_at_a_time(run: Run, audit_db: Path) -> None:
     assert rules("--at", "2024-06-01", "--world") == [("sgr-b2", "::/0"), ("sgr-web443", "0.0.0.0/0")]
     table = run("history", "--db", str(audit_db), "--group", "sg-bastion", "--at", "2024-05-03")
     assert "Rules of sg-bastion at 2024-05-03 00:00:00 UTC" in table.stdout
-    assert "ingress tcp 20-25 from 0.0.0.0/0" in table.stdout
+    assert "ingress tcp/20-25 from 0.0.0.0/0" in table.stdout
 
 
 @pytest.mark.parametrize(
@@ -243,4 +243,4 @@ def test_a_broken_policy_is_named(run: Run, audit_db: Path, tmp_path: Path) -> N
 def test_history_table_shows_what_a_modified_rule_was(run: Run, audit_db: Path) -> None:
     result = run("history", "--db", str(audit_db), "--group", "sg-db")
     assert result.returncode == 0, result.stderr
-    assert "modified: ingress tcp 5432 from 203.0.113.0/24 -> ingress tcp 5432 from 198.51.100.7/32" in result.stdout
+    assert "modified: ingress tcp/5432 from 203.0.113.0/24 -> ingress tcp/5432 from 198.51.100.7/32" in result.stdout

@@ -122,7 +122,7 @@ def test_modified_rows_show_before_and_after(filled: AuditStore) -> None:
     html, _ = report(filled)
     row = re.search(r'<tr data-event-id="ev-07".*?</tr>', html, re.S)
     assert row is not None
-    assert '<div class="before">ingress tcp 5432 from 203.0.113.0/24</div>ingress tcp 5432 from 198.51.100.7/32' in (
+    assert '<div class="before">ingress tcp/5432 from 203.0.113.0/24</div>ingress tcp/5432 from 198.51.100.7/32' in (
         row.group(0)
     )
 

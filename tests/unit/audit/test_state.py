@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgwatch.audit.describe import actor_name, ports_text, rule_text
+from sgwatch.audit.describe import actor_name
 from sgwatch.audit.state import RuleSet, exposes_world, is_world_open, replay
 from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
 
@@ -160,26 +160,6 @@ def test_add_then_remove_by_shape_restores_the_state(
                                    sc.permission(removed, (ports[0], ports[1]), f"198.51.100.0/{prefix}"))  # fmt: skip
     assert rules_after([keep, add]) == (keep, add)
     assert rules_after([keep, add, remove]) == (keep,)
-
-
-def test_rule_text_and_ports(sc: ModuleType) -> None:
-    c = sc.change
-    base = c("a", "2024-05-01T00:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
-    assert rule_text(base) == "ingress tcp 22 from 0.0.0.0/0"
-    assert (
-        rule_text(replace(base, from_port=20, to_port=25, direction=Direction.EGRESS))
-        == "egress tcp 20-25 to 0.0.0.0/0"
-    )
-    assert rule_text(replace(base, protocol="-1", from_port=None, to_port=None)) == "ingress all traffic from 0.0.0.0/0"
-    assert (
-        rule_text(replace(base, protocol="icmp", from_port=8, to_port=-1))
-        == "ingress icmp type 8 code any from 0.0.0.0/0"
-    )
-    assert ports_text(replace(base, protocol="icmp", from_port=-1, to_port=-1)) == "any"
-    assert rule_text(replace(base, protocol="50", from_port=None, to_port=None)) == "ingress protocol 50 from 0.0.0.0/0"
-    assert rule_text(replace(base, from_port=0, to_port=65535)) == "ingress tcp all ports from 0.0.0.0/0"
-    assert rule_text(replace(base, action=Action.CREATED)) == "group created"
-    assert rule_text(replace(base, action=Action.ATTACHED, target="eni-1")) == "attached to eni-1"
 
 
 @pytest.mark.parametrize(

@@ -12,15 +12,14 @@ from sgwatch.model import (
     Action,
     Actor,
     Alert,
-    Direction,
     Judgement,
     Outcome,
-    PeerKind,
     Remediation,
     RemediationStatus,
     RuleChange,
     Severity,
 )
+from sgwatch.ruletext import rule_text
 from sgwatch.serialize import format_time
 
 UNKNOWN = "unknown"
@@ -90,40 +89,8 @@ def group_label(alert: Alert) -> str:
     return ", ".join(labels)
 
 
-def ports_text(change: RuleChange) -> str:
-    """``tcp/22``, ``udp/1000-2000``, ``all traffic``, ``icmp type 8 code 0``, ``protocol 47``."""
-    protocol, low, high = change.protocol, change.from_port, change.to_port
-    if protocol is None:
-        return ""
-    if protocol == "-1":
-        return "all traffic"
-    if protocol in ("icmp", "icmpv6", "1", "58"):
-        name = "icmpv6" if protocol in ("icmpv6", "58") else "icmp"
-        if low is None or low == -1:
-            return f"{name} (all types)"
-        if high is None or high == -1:
-            return f"{name} type {low} (all codes)"
-        return f"{name} type {low} code {high}"
-    name = protocol if not protocol.isdigit() else f"protocol {protocol}"
-    if low is None and high is None:
-        return f"{name} (all ports)"
-    if low == high or high is None:
-        return f"{name}/{low}"
-    if low is None:
-        return f"{name}/{high}"
-    return f"{name}/{low}-{high}"
-
-
-def peer_text(change: RuleChange) -> str:
-    if not change.peer:
-        return ""
-    if change.peer_kind is PeerKind.GROUP and change.peer_account_id:
-        return f"{change.peer} (account {change.peer_account_id})"
-    return change.peer
-
-
 def change_line(change: RuleChange) -> str:
-    """One sentence: ``added ingress tcp/22 from 0.0.0.0/0 to sg-0abc``."""
+    """One sentence: ``added ingress tcp/22 from 0.0.0.0/0 on sg-0abc`` (the rule as ``ruletext`` words it)."""
     verb = _VERBS.get(change.action, str(change.action))
     group = change.group_id or change.group_name or "a group"
     if change.action in (Action.CREATED, Action.DELETED):
@@ -132,16 +99,7 @@ def change_line(change: RuleChange) -> str:
     elif change.action is Action.ATTACHED:
         text = f"attached {group} to {change.target or 'a resource'}"
     else:
-        direction = str(change.direction) if change.direction else "rule"
-        parts = [verb, direction if change.direction else "a rule"]
-        ports = ports_text(change)
-        if ports:
-            parts.append(ports)
-        peer = peer_text(change)
-        if peer:
-            parts.append(("to " if change.direction is Direction.EGRESS else "from ") + peer)
-        parts.append(f"on {group}")
-        text = " ".join(parts)
+        text = f"{verb} {rule_text(change)} on {group}"
     if change.outcome is Outcome.FAILURE:
         text += f" (the call failed: {change.error_code or 'error'})"
     return text
