@@ -7,12 +7,13 @@ changes (loop guard) are never acted on; the reason is returned instead of a pla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
 from sgwatch.model import Action, Direction, GroupInfo, Judgement, Outcome, PeerKind, RevokePlan, RuleChange
 from sgwatch.remediate.config import RemediationConfig
+from sgwatch.ruletext import format_ports
 
 # sgwatch's own AWS clients send ``sgwatch/<version>`` in their user agent; its role sessions start with it.
 SELF_MARK = "sgwatch"
@@ -232,13 +233,18 @@ def describe_plan(plan: RevokePlan) -> str:
             *(r.get("PrefixListId") for r in p.get("PrefixListIds", ())),
             *(r.get("GroupId") or r.get("GroupName") for r in p.get("UserIdGroupPairs", ())),
         ]
-        ports = "" if "FromPort" not in p else f"/{p['FromPort']}-{p['ToPort']}"
-        what = f"{p.get('IpProtocol')}{ports} from {', '.join(str(x) for x in peers)}"
+        what = f"{_ports(p)} from {', '.join(str(x) for x in peers)}"
     text = f"{plan.group_id} {plan.direction} {what or 'rule'}"
     restore = plan.restore_to
     if restore is not None:
         peer = next(
             (restore[k] for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId") if k in restore), "?"
         )
-        text += f" back to {restore.get('IpProtocol')}/{restore.get('FromPort')}-{restore.get('ToPort')} from {peer}"
+        text += f" back to {_ports(restore)} from {peer}"
     return text
+
+
+def _ports(spec: Mapping[str, Any]) -> str:
+    """An EC2 API rule's protocol and ports in ``sgwatch.ruletext``'s wording (``tcp/22``, ``all traffic``)."""
+    protocol = spec.get("IpProtocol")
+    return format_ports(None if protocol is None else str(protocol), spec.get("FromPort"), spec.get("ToPort"))

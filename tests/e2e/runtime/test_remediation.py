@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +154,7 @@ def test_modified_rule_is_restored_from_the_audit_trail(
     assert ("tcp", 5432, 5432, "0.0.0.0/0") not in sg.ingress()
     (restored,) = receiver.alert(modify["eventID"])["remediations"]
     assert restored["status"] == "restored"
-    assert "back to tcp/5432-5432 from 10.1.0.0/16" in restored["detail"]
+    assert "back to tcp/5432 from 10.1.0.0/16" in restored["detail"]
 
 
 def test_modified_rule_without_history_is_revoked_when_world_open(
@@ -179,35 +176,19 @@ def test_modified_rule_without_history_is_revoked_when_world_open(
     assert aws.count("ec2:DescribeSecurityGroupRules") == 1
 
 
-class FailingEc2:
-    """An EC2 endpoint on 127.0.0.1 that refuses every call (UnauthorizedOperation)."""
-
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = (b"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not "
-                        b"authorized to perform this operation.</Message></Error></Errors><RequestID>x</RequestID></Response>")  # fmt: skip
-                self.send_response(403)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+UNAUTHORIZED = (
+    "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this"
+    " operation.</Message></Error></Errors><RequestID>x</RequestID></Response>"
+)
 
 
 @pytest.fixture
-def failing_ec2(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    fake = FailingEc2()
+def failing_ec2(http_sink: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An EC2 endpoint on 127.0.0.1 that refuses every call (UnauthorizedOperation)."""
+    fake = http_sink()
+    fake.default.status, fake.default.body = 403, UNAUTHORIZED
     monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", fake.url)
-    yield fake.url
-    fake.server.shutdown()
-    fake.server.server_close()
+    return str(fake.url)
 
 
 def test_a_failed_revert_is_an_alert_and_fails_only_its_message(
@@ -290,7 +271,7 @@ def test_many_modifies_of_one_rule_in_a_batch_still_restore_the_previous_definit
     assert aws.count("ec2:DescribeSecurityGroupRules") == 1
     (restored,) = receiver.alert(records[-1]["eventID"])["remediations"]
     assert restored["status"] == "restored"
-    assert "back to tcp/5432-5432 from 10.8.0.0/16" in restored["detail"]
+    assert "back to tcp/5432 from 10.8.0.0/16" in restored["detail"]
     assert ("tcp", 5432, 5432, "10.8.0.0/16") in sg.ingress()
     assert ("tcp", 5432, 5432, "0.0.0.0/0") not in sg.ingress()
 

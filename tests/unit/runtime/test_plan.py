@@ -183,7 +183,7 @@ def test_modified_rule_is_restored_to_its_previous_definition(judged: Any) -> No
                                "Description": "ssh from the office"}  # fmt: skip
     assert plan.rule_id == "sgr-0ccc00000000aaaa1"
     assert plan.ip_permission is None
-    assert describe_plan(plan) == "sg-0a1b2c3d4e5f60718 ingress sgr-0ccc00000000aaaa1 back to tcp/22-22 from 10.0.0.0/8"
+    assert describe_plan(plan) == "sg-0a1b2c3d4e5f60718 ingress sgr-0ccc00000000aaaa1 back to tcp/22 from 10.0.0.0/8"
     assert plan_revert(j, previous=j.change) == "the rule already has its previous definition"
 
 
@@ -235,3 +235,16 @@ def test_world_open_follows_the_policy_world_threshold_not_the_default(judged: A
     assert (
         plan_revert(j, group=group) == "previous definition unknown and the rule is not open to the world: left as is"
     )
+
+
+def test_a_plan_by_permission_reads_like_every_other_rule() -> None:
+    def plan(**permission: Any) -> RevokePlan:
+        return RevokePlan(event_id="e", rule_key="k", group_id="sg-1", direction=Direction.INGRESS,
+                          ip_permission=permission)  # fmt: skip
+
+    ssh = plan(IpProtocol="tcp", FromPort=22, ToPort=22, IpRanges=[{"CidrIp": "0.0.0.0/0"}])
+    assert describe_plan(ssh) == "sg-1 ingress tcp/22 from 0.0.0.0/0"
+    everything = plan(IpProtocol="-1", Ipv6Ranges=[{"CidrIpv6": "::/0"}], PrefixListIds=[{"PrefixListId": "pl-1"}])
+    assert describe_plan(everything) == "sg-1 ingress all traffic from ::/0, pl-1"
+    ping = plan(IpProtocol="icmp", FromPort=8, ToPort=-1, UserIdGroupPairs=[{"GroupId": "sg-2"}])
+    assert describe_plan(ping) == "sg-1 ingress icmp type 8 (all codes) from sg-2"
