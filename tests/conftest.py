@@ -1,5 +1,6 @@
-"""Fixtures shared by every test area: golden-file comparison (regenerate with ``make golden``) and the
-test-support modules (tests run in importlib mode, so they cannot import one another)."""
+"""Fixtures shared by every test area: golden-file comparison (regenerate with ``make golden``), the
+test-support modules (tests run in importlib mode, so they cannot import one another) and the local parts
+built on them under tests/support/: one moto server, HTTP sinks, the CLI runner, the test alerts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,12 +31,15 @@ def load_module(path: Path, name: str) -> ModuleType:
     return sys.modules[name]
 
 
+def support_module(relative: str) -> ModuleType:
+    """A test-support module by its path under tests/ (what the ``support`` fixture returns)."""
+    return load_module(TESTS / relative, "sgwatch_test_" + Path(relative).with_suffix("").as_posix().replace("/", "_"))
+
+
 @pytest.fixture(scope="session")
 def support() -> Callable[[str], ModuleType]:
     """``support("unit/notify/alerts.py")``: a test-support module by its path under tests/."""
-    return lambda relative: load_module(
-        TESTS / relative, "sgwatch_test_" + Path(relative).with_suffix("").as_posix().replace("/", "_")
-    )
+    return support_module
 
 
 def json_text(value: Any) -> str:
@@ -58,3 +62,54 @@ def check_golden(path: Path, text: str) -> None:
 def golden_file() -> Callable[[Path, Any], None]:
     """``golden_file(path, value)``: strings are compared as they are, other values as golden JSON."""
     return lambda path, value: check_golden(path, value if isinstance(value, str) else json_text(value))
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """One moto server on a free port of 127.0.0.1 for the whole session (its state is shared: make unique
+    names). Point clients at it with ``aws_environ`` or ``support("support/aws.py").client``."""
+    with support_module("support/aws.py").moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def aws_environ(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, str | None]]:
+    """``aws_environ(endpoint)``: the variables that point AWS clients at ``endpoint`` (None: moto in-process)
+    with fake credentials, the region and no user configuration; a None value means "unset"."""
+    home = tmp_path_factory.mktemp("aws-home")
+    aws = support_module("support/aws.py")
+    return lambda endpoint, region=aws.REGION: aws.environ(endpoint, home, region)
+
+
+@pytest.fixture
+def http_sink() -> Iterator[Callable[..., Any]]:
+    """``http_sink(keep_alive=False)``: a started HTTP receiver on 127.0.0.1, stopped after the test."""
+    module = support_module("support/http_sink.py")
+    started: list[Any] = []
+
+    def start(**options: Any) -> Any:
+        started.append(module.HttpSink(**options))
+        return started[-1]
+
+    yield start
+    for sink in started:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a port of 127.0.0.1 nothing listens on."""
+    port: Callable[[], int] = support_module("support/http_sink.py").free_port
+    return port
+
+
+@pytest.fixture(scope="session")
+def cli() -> Any:
+    """``cli("scan", ...)``: sgwatch in a subprocess (``python -m sgwatch``); ``cli.start(...)`` leaves it running."""
+    return support_module("support/cli.py").Cli()
+
+
+@pytest.fixture(scope="session")
+def alerts() -> ModuleType:
+    """The test alerts and builders of tests/unit/notify/alerts.py."""
+    return support_module("unit/notify/alerts.py")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +13,6 @@ import pytest
 
 from sgwatch.audit.store import AuditStore
 
-SGWATCH = Path(sys.executable).with_name("sgwatch")
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -43,46 +40,25 @@ def audit_db(tmp_path_factory: pytest.TempPathFactory, sc: ModuleType) -> Path:
 
 
 @pytest.fixture(scope="session")
-def run() -> Run:
-    """Run the installed ``sgwatch`` console script; wide output so tables do not wrap."""
-    if not SGWATCH.exists():
-        pytest.skip(f"{SGWATCH} is not installed (pip install -e .)")
-
-    def runner(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-        return subprocess.run(
-            [str(SGWATCH), *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
-        )
-
-    return runner
+def run(cli: Run) -> Run:
+    """The CLI runner (the root ``cli`` fixture: a subprocess, 200 columns, no colour)."""
+    return cli
 
 
-def _install_chromium() -> str | None:
-    """Install Debian's chromium when missing and we are root; None (with the reason printed) when impossible."""
-    if os.geteuid() != 0:
-        return "chromium is not installed and installing it needs root"
-    if shutil.which("apt-get") is None:
-        return "chromium is not installed and apt-get is not available"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, check=False)
-        except subprocess.TimeoutExpired:
-            return f"{' '.join(command)} timed out"
-        if result.returncode != 0:
-            return f"{' '.join(command)} failed: {result.stderr.strip()[-300:]}"
-    return None
+CHROMIUM = ("chromium", "chromium-browser")
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        reason = _install_chromium()
-        found = shutil.which("chromium")
-        if found is None:
-            pytest.skip(reason or "chromium could not be installed")
-    return found
+    """The Chromium binary on PATH; the browser tests are skipped when there is none (tests never install it)."""
+    for name in CHROMIUM:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    pytest.skip(
+        f"Chromium is not installed (none of {', '.join(CHROMIUM)} on PATH): install it with the system package"
+        " manager (Debian: apt-get install chromium) to run the report's browser checks"
+    )
 
 
 @pytest.fixture

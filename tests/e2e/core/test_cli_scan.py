@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).resolve().parents[2]
 FIXTURES = TESTS / "fixtures"
-SGWATCH = [sys.executable, "-m", "sgwatch"]
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SGWATCH, *args],
-        input=stdin.decode() if stdin else None,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 def rows(stdout: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
-def test_jsonl_has_the_documented_keys() -> None:
-    result = run("scan", str(FIXTURES / "cloudtrail"), "--format", "jsonl")
+def test_jsonl_has_the_documented_keys(cli: Cli) -> None:
+    result = cli("scan", str(FIXTURES / "cloudtrail"), "--format", "jsonl")
     assert result.returncode == 0, result.stderr
     out = rows(result.stdout)
     required = [
@@ -62,9 +51,9 @@ def test_jsonl_has_the_documented_keys() -> None:
     assert "security-group changes" in result.stderr
 
 
-def test_bad_inputs_are_one_line_each_and_the_rest_is_processed() -> None:
+def test_bad_inputs_are_one_line_each_and_the_rest_is_processed(cli: Cli) -> None:
     bad = FIXTURES / "bad"
-    result = run("scan", "--format", "jsonl", str(bad), str(FIXTURES / "envelopes" / "eventbridge.json"))
+    result = cli("scan", "--format", "jsonl", str(bad), str(FIXTURES / "envelopes" / "eventbridge.json"))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("sgwatch: ") and "records" not in line]
@@ -80,27 +69,27 @@ def test_bad_inputs_are_one_line_each_and_the_rest_is_processed() -> None:
     assert "5f1b2c3d-0000-4000-9000-000000000019" in ids  # mixed.jsonl:4
 
 
-def test_fail_on_exits_3_and_min_severity_filters() -> None:
+def test_fail_on_exits_3_and_min_severity_filters(cli: Cli) -> None:
     path = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__web_ports_world.json")
-    result = run("scan", path, "--format", "jsonl", "--min-severity", "high", "--fail-on", "critical")
+    result = cli("scan", path, "--format", "jsonl", "--min-severity", "high", "--fail-on", "critical")
     assert result.returncode == 3
     assert [row["severity"] for row in rows(result.stdout)] == ["critical", "high"]
-    assert run("scan", path, "--format", "jsonl", "--fail-on", "critical", "--min-severity", "critical").returncode == 3
+    assert cli("scan", path, "--format", "jsonl", "--fail-on", "critical", "--min-severity", "critical").returncode == 3
     low_only = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupEgress__world_all_traffic.json")
-    assert run("scan", low_only, "--format", "jsonl", "--fail-on", "high").returncode == 0
+    assert cli("scan", low_only, "--format", "jsonl", "--fail-on", "high").returncode == 0
 
 
-def test_stdin_and_duplicates_are_reported_once() -> None:
+def test_stdin_and_duplicates_are_reported_once(cli: Cli) -> None:
     record = (FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json").read_bytes()
     doubled = json.dumps({"Records": [json.loads(record), json.loads(record)]}).encode()
-    result = run("scan", "-", "--format", "jsonl", stdin=doubled)
+    result = cli("scan", "-", "--format", "jsonl", stdin=doubled)
     assert result.returncode == 0
     assert len(rows(result.stdout)) == 1
     assert "1 duplicates skipped" in result.stderr
 
 
-def test_table_format_names_the_change() -> None:
-    result = run(
+def test_table_format_names_the_change(cli: Cli) -> None:
+    result = cli(
         "scan",
         str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json"),
         "--format",
@@ -112,100 +101,100 @@ def test_table_format_names_the_change() -> None:
     assert "0.0.0.0/0" in result.stdout
 
 
-def test_policy_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+def test_policy_errors_are_one_line_exit_2(tmp_path: Path, cli: Cli) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("allowlist:\n  - cidr: 10.0.0.0/8\n    reason: x\n    owner: y\n    expire: 2027-01-01\n")
-    result = run("scan", str(FIXTURES / "cloudtrail"), "--policy", str(policy))
+    result = cli("scan", str(FIXTURES / "cloudtrail"), "--policy", str(policy))
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"sgwatch: error: {policy}:5: allowlist[0]: unknown key 'expire' (expected: cidr, principal, group, reason, owner, expires)"
     )
-    checked = run("policy", "check", str(policy))
+    checked = cli("policy", "check", str(policy))
     assert checked.returncode == 2
     assert "unknown key 'expire'" in checked.stderr
 
 
-def test_policy_check_ok_and_warns_on_expired(tmp_path: Path) -> None:
+def test_policy_check_ok_and_warns_on_expired(tmp_path: Path, cli: Cli) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("allowlist:\n  - group: sg-0aa\n    reason: x\n    owner: y\n    expires: 2020-01-01\n")
-    result = run("policy", "check", str(policy))
+    result = cli("policy", "check", str(policy))
     assert result.returncode == 0
     assert "expired on 2020-01-01" in result.stderr
     assert "1 allowlist entries" in result.stdout
 
 
-def test_allowlisted_change_is_info_with_reason(tmp_path: Path) -> None:
+def test_allowlisted_change_is_info_with_reason(tmp_path: Path, cli: Cli) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text(
         "allowlist:\n  - principal: 'arn:aws:sts::111122223333:assumed-role/Admin/*'\n    reason: break-glass\n    owner: secops\n"
     )
     path = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
-    (row,) = rows(run("scan", path, "--format", "jsonl", "--policy", str(policy)).stdout)
+    (row,) = rows(cli("scan", path, "--format", "jsonl", "--policy", str(policy)).stdout)
     assert row["severity"] == "info"
     assert row["findings"] == ["WORLD_ADMIN_PORT_INGRESS"]
     assert row["allowed_by"] == "principal arn:aws:sts::111122223333:assumed-role/Admin/*: break-glass (secops)"
 
 
 @pytest.mark.parametrize("finding_id", ["WORLD_ADMIN_PORT_INGRESS", "world_web_ingress"])
-def test_explain(finding_id: str) -> None:
-    result = run("explain", finding_id)
+def test_explain(finding_id: str, cli: Cli) -> None:
+    result = cli("explain", finding_id)
     assert result.returncode == 0
     assert "default severity:" in result.stdout
 
 
-def test_explain_unknown_id_is_an_error() -> None:
-    result = run("explain", "NOPE")
+def test_explain_unknown_id_is_an_error(cli: Cli) -> None:
+    result = cli("explain", "NOPE")
     assert result.returncode == 2
     assert result.stderr.startswith("sgwatch: error: unknown finding id 'NOPE'")
 
 
-def test_no_paths_on_a_terminal_is_a_usage_error() -> None:
-    result = subprocess.run([*SGWATCH, "scan"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+def test_no_paths_on_a_terminal_is_a_usage_error(cli: Cli) -> None:
+    result = cli("scan")  # the runner's stdin is /dev/null
     # /dev/null is not a terminal: it is read as empty stdin, which is reported as empty input
     assert result.returncode == 2
     assert "empty input" in result.stderr
 
 
-def test_workers_give_the_same_output_in_the_same_order() -> None:
+def test_workers_give_the_same_output_in_the_same_order(cli: Cli) -> None:
     paths = [str(FIXTURES / "cloudtrail"), str(FIXTURES / "envelopes"), str(FIXTURES / "cloudtrail")]
-    one = run("scan", *paths, "--format", "jsonl", "--workers", "1")
-    two = run("scan", *paths, "--format", "jsonl", "--workers", "2")
+    one = cli("scan", *paths, "--format", "jsonl", "--workers", "1")
+    two = cli("scan", *paths, "--format", "jsonl", "--workers", "2")
     assert one.returncode == two.returncode  # 2: an S3 notification among the envelopes is reported
     assert one.stdout == two.stdout
     assert one.stderr == two.stderr
     assert "duplicates skipped" in one.stderr  # the directory given twice
 
 
-def test_bad_channel_config_stops_before_reading_input(tmp_path: Path) -> None:
+def test_bad_channel_config_stops_before_reading_input(tmp_path: Path, cli: Cli) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("notify:\n  - type: slak\n")
-    result = run("scan", str(FIXTURES / "cloudtrail"), "--config", str(config), "--notify", "--format", "jsonl")
+    result = cli("scan", str(FIXTURES / "cloudtrail"), "--config", str(config), "--notify", "--format", "jsonl")
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"sgwatch: error: {config}:2: notify[0]: type: expected one of")
 
 
-def test_audit_store_with_notify_records_and_delivers_once(tmp_path: Path) -> None:
+def test_audit_store_with_notify_records_and_delivers_once(tmp_path: Path, cli: Cli) -> None:
     config = tmp_path / "sgwatch.yaml"
     config.write_text("notify:\n  - type: console\n    min_severity: info\n", encoding="utf-8")
     ssh = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
     db = tmp_path / "audit.sqlite"
-    first = run("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
+    first = cli("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
     assert first.returncode == 0, first.stderr
     assert f"audit: 1 new changes recorded in {db}" in first.stderr
     assert "1 delivered" in first.stderr
-    again = run("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
+    again = cli("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
     assert "audit: 0 new changes recorded" in again.stderr  # the sent ledger in the store: no second alert
     assert "1 delivered" not in again.stderr
 
 
-def test_unusable_audit_store_stops_the_run_before_reading_input(tmp_path: Path) -> None:
+def test_unusable_audit_store_stops_the_run_before_reading_input(tmp_path: Path, cli: Cli) -> None:
     config = tmp_path / "sgwatch.yaml"
     config.write_text("notify:\n  - type: console\n", encoding="utf-8")
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
     ssh = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json")
-    result = run("scan", ssh, "--config", str(config), "--notify", "--db", str(blocker / "audit.sqlite"))
+    result = cli("scan", ssh, "--config", str(config), "--notify", "--db", str(blocker / "audit.sqlite"))
     assert result.returncode == 2
     assert result.stderr.startswith("sgwatch: error: ")
     assert str(blocker / "audit.sqlite") in result.stderr

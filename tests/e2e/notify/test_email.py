@@ -8,9 +8,8 @@ import email.policy
 import ipaddress
 import logging
 import random
-import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -32,12 +31,6 @@ from sgwatch.notify.engine import run_jobs
 from sgwatch.notify.runtime import Runtime
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +85,7 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_
 
 
 @pytest.fixture
-def smtp_tls(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
+def smtp_tls(certificate: tuple[Path, Path], free_port: Callable[[], int]) -> Iterator[tuple[Mailbox, int]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
     mailbox = Mailbox()
@@ -113,7 +106,7 @@ def smtp_tls(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def smtp_plain() -> Iterator[tuple[Mailbox, int]]:
+def smtp_plain(free_port: Callable[[], int]) -> Iterator[tuple[Mailbox, int]]:
     mailbox = Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port, server_hostname="localhost")
@@ -191,7 +184,9 @@ def test_temporary_4xx_is_retried(alerts: ModuleType, smtp_plain: tuple[Mailbox,
     assert len(mailbox.messages) == 1
 
 
-def test_server_down_is_retried_then_reported(alerts: ModuleType, config: Any, clock: Any) -> None:
+def test_server_down_is_retried_then_reported(
+    alerts: ModuleType, config: Any, clock: Any, free_port: Callable[[], int]
+) -> None:
     cfg = config(
         "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
         f"    host: 127.0.0.1\n    port: {free_port()}\n    starttls: false\n"
@@ -288,7 +283,7 @@ class OnlyXoauth2(Mailbox):
 
 
 def test_no_common_auth_mechanism_is_permanent_for_the_channel(
-    alerts: ModuleType, config: Any, clock: Any, caplog: pytest.LogCaptureFixture
+    alerts: ModuleType, config: Any, clock: Any, caplog: pytest.LogCaptureFixture, free_port: Callable[[], int]
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
     mailbox = OnlyXoauth2()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -136,12 +137,10 @@ def test_timeout_is_retried(alerts: ModuleType, sink: Any, config: Any, clock: A
     assert time.monotonic() - started < 3
 
 
-def test_connection_refused_is_retried_then_fails(alerts: ModuleType, config: Any, clock: Any) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_connection_refused_is_retried_then_fails(
+    alerts: ModuleType, config: Any, clock: Any, free_port: Callable[[], int]
+) -> None:
+    port = free_port()
     cfg = config(f"notify:\n  - type: slack\n    url: http://127.0.0.1:{port}/slack\n")
     deliveries = deliver_alerts([alerts.critical_ssh()], cfg, clock=clock)
     assert deliveries[0].status is DeliveryStatus.FAILED

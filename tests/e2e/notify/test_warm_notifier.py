@@ -4,7 +4,7 @@ and a connection the server closed, dropped or that the notifier closed itself n
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -16,10 +16,9 @@ from sgwatch.notify.delivery import deliver_alerts
 
 
 @pytest.fixture
-def server(support: Callable[[str], ModuleType]) -> Iterator[Any]:
-    running = support("e2e/notify/keepalive.py").KeepAliveServer()
-    yield running
-    running.stop()
+def server(http_sink: Callable[..., Any]) -> Any:
+    """A keep-alive webhook receiver that counts its TCP connections."""
+    return http_sink(keep_alive=True)
 
 
 def webhook(config: Any, server: Any) -> Any:
@@ -104,21 +103,18 @@ def test_a_closed_notifier_reconnects_on_the_next_batch(
 
 
 def test_an_unreachable_destination_fails_one_batch_and_the_next_one_gets_through(
-    alerts: ModuleType, config: Any, server: Any, clock: Any, support: Callable[[str], ModuleType]
+    alerts: ModuleType, config: Any, server: Any, clock: Any, http_sink: Callable[..., Any]
 ) -> None:
     first, second = alerts.burst(2)
-    port = server.server.server_address[1]
+    port = server.port
     server.stop()  # nothing listens on the port any more
     with Notifier(webhook(config, server), clock=clock) as notifier:
         (failed,) = notifier.deliver([first])
         assert (failed.status, failed.attempts) == (DeliveryStatus.FAILED, 4)
         assert "connection error (ConnectError" in failed.detail
         assert server.url not in failed.detail
-        revived = support("e2e/notify/keepalive.py").KeepAliveServer(port)
-        try:
-            deliveries = notifier.deliver([first, second])  # the failed alert was not marked sent
-        finally:
-            revived.stop()
+        revived = http_sink(keep_alive=True, port=port)
+        deliveries = notifier.deliver([first, second])  # the failed alert was not marked sent
     assert outcomes(deliveries) == [(DeliveryStatus.DELIVERED, 1)] * 2
     assert revived.event_ids() == ["burst-0000", "burst-0001"]
     assert revived.accepted == 1

@@ -1,17 +1,16 @@
-"""The runtime against local parts: one moto server on 127.0.0.1 for the session (state reset per test),
-a local HTTP server standing in for a webhook receiver, and CloudTrail records built from what moto returns."""
+"""The runtime against local parts: the session's moto server on 127.0.0.1 (state shared: every test makes
+its own resources), a local HTTP sink standing in for a webhook receiver, and CloudTrail records built from
+what moto returns."""
 
 from __future__ import annotations
 
 import copy
 import json
-import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -27,23 +26,6 @@ ALICE = {
     "accountId": ACCOUNT,
     "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/Admin"}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @dataclass
@@ -64,19 +46,14 @@ _TEST_SESSION: list[Any] = []
 
 
 @pytest.fixture(scope="session")
-def aws_env(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Point everything at moto, with fake credentials and no user config; one boto3 default session whose
-    service models are loaded once, with a hook that records every call the code under test makes."""
-    home = tmp_path_factory.mktemp("aws")
+def aws_env(
+    moto_url: str, aws_environ: Callable[..., dict[str, str | None]], support: Callable[[str], ModuleType]
+) -> Iterator[None]:
+    """Point everything at the session's moto server, with fake credentials and no user config; one boto3
+    default session whose service models are loaded once, with a hook that records every call the code
+    under test makes."""
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "SGWATCH_CONFIG", "AWS_LAMBDA_FUNCTION_NAME"):
-            mp.delenv(name, raising=False)
-        for name, value in {
-            "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": str(home / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        }.items():  # fmt: skip
-            mp.setenv(name, value)
+        support("support/aws.py").apply(mp, aws_environ(moto_url, REGION))
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call", CALLS.record)
@@ -111,53 +88,24 @@ def client(service: str) -> Any:
     return _CLIENTS[service]
 
 
-class Receiver:
-    """Webhook receiver on 127.0.0.1: keeps each alert document; answers 500 to events in ``fail_events``."""
-
-    def __init__(self) -> None:
-        self.documents: list[dict[str, Any]] = []
-        self.fail_events: set[str] = set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                data = body.get("data", {})
-                failing = data.get("event_id") in receiver.fail_events
-                if not failing:
-                    receiver.documents.append(body)
-                self.send_response(500 if failing else 200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def alerts(self) -> list[dict[str, Any]]:
-        return [d["data"] for d in self.documents if d["type"] == "sgwatch.alert"]
-
-    def alert(self, event_id: str) -> dict[str, Any]:
-        found = [a for a in self.alerts() if a["event_id"] == event_id]
-        assert len(found) == 1, f"{len(found)} alerts for {event_id}: {self.alerts()}"
-        return found[0]
+@pytest.fixture
+def receiver(http_sink: Callable[..., Any]) -> Any:
+    """The webhook receiver (tests/support/http_sink.py): keeps each alert document, answers HTTP 500 to the
+    alerts of the event ids in ``fail_events``."""
+    return http_sink()
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+def create_table(build: Any, support: Callable[[str], ModuleType]) -> Callable[[], str]:
+    """``create_table()``: a new sent-ledger table in moto, with the schema the stack creates."""
+    return lambda: support("support/aws.py").create_ledger_table(build.client("dynamodb"))
 
 
 ConfigWriter = Callable[..., Path]
 
 
 @pytest.fixture
-def config(tmp_path: Path, receiver: Receiver) -> ConfigWriter:
+def config(tmp_path: Path, receiver: Any) -> ConfigWriter:
     """Write a config: the webhook receiver as the channel, plus any extra YAML text."""
     counter = iter(range(1000))
 
@@ -165,7 +113,7 @@ def config(tmp_path: Path, receiver: Receiver) -> ConfigWriter:
         path = tmp_path / f"config-{next(counter)}.yaml"
         path.write_text(
             "notify:\n"
-            f"  - type: webhook\n    url: {receiver.url}\n    min_severity: info\n"
+            f"  - type: webhook\n    url: {receiver.url}/hook\n    min_severity: info\n"
             "delivery:\n  max_attempts: 1\n  timeout: 5\n  burst: false\n" + extra
         )
         return path

@@ -12,7 +12,7 @@ import os
 import textwrap
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,40 +28,14 @@ from sgwatch.settings import load_settings_text
 
 
 @pytest.fixture
-def keepalive(support: Callable[[str], ModuleType]) -> ModuleType:
-    return support("e2e/notify/keepalive.py")
-
-
-@pytest.fixture
-def server(keepalive: ModuleType) -> Iterator[Any]:
-    running = keepalive.KeepAliveServer()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def alerts(support: Callable[[str], ModuleType]) -> ModuleType:
-    return support("unit/notify/alerts.py")
+def server(http_sink: Callable[..., Any]) -> Any:
+    """A keep-alive webhook receiver that counts its TCP connections."""
+    return http_sink(keep_alive=True)
 
 
 def parameter(build: Any, value: str) -> str:
     name = f"/sgwatch/test/{uuid.uuid4().hex[:10]}/webhook"
     build.client("ssm").put_parameter(Name=name, Value=value, Type="SecureString")
-    return name
-
-
-def create_table(build: Any) -> str:
-    """A sent-ledger table with the schema the stack creates."""
-    name = f"sgwatch-ledger-{uuid.uuid4().hex[:10]}"
-    build.client("dynamodb").create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "rule_key", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "rule_key", "KeyType": "RANGE"}],
-    )
     return name
 
 
@@ -72,10 +46,15 @@ def event_with_id(build: Any, event_id: str) -> dict[str, Any]:
 
 
 def test_a_warm_lambda_reuses_config_connection_secret_and_ledger_client(
-    build: Any, aws: Any, server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    build: Any,
+    create_table: Callable[[], str],
+    aws: Any,
+    server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name = parameter(build, server.url)
-    table = create_table(build)
+    table = create_table()
     path = tmp_path / "config.yaml"
     path.write_text(
         "enrich: false\n"
@@ -107,10 +86,15 @@ def test_a_warm_lambda_reuses_config_connection_secret_and_ledger_client(
 
 
 def test_a_secret_in_ssm_is_read_again_after_its_max_age(
-    build: Any, aws: Any, alerts: ModuleType, keepalive: ModuleType, server: Any, caplog: pytest.LogCaptureFixture
+    build: Any,
+    aws: Any,
+    alerts: ModuleType,
+    http_sink: Callable[..., Any],
+    server: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="sgwatch.notify")
-    rotated = keepalive.KeepAliveServer()
+    rotated = http_sink(keep_alive=True)
     name = parameter(build, server.url)
     settings = load_settings_text(
         textwrap.dedent(
@@ -131,27 +115,24 @@ def test_a_secret_in_ssm_is_read_again_after_its_max_age(
     )
     clock = alerts.ManualClock()
     batch = alerts.burst(6)
-    try:
-        with Notifier(settings, clock=clock) as notifier:
-            notifier.deliver(batch[0:1])
-            notifier.deliver(batch[1:2])
-            assert aws.count("ssm:GetParameter") == 1
-            build.client("ssm").put_parameter(Name=name, Value=rotated.url, Type="SecureString", Overwrite=True)
-            clock.sleep(299.0)
-            notifier.deliver(batch[2:3])  # within max age: the value read first
-            assert aws.count("ssm:GetParameter") == 1
-            clock.sleep(1.0)
-            notifier.deliver(batch[3:4])  # due: read again, the rotated value is used
-            assert aws.count("ssm:GetParameter") == 2
-            build.client("ssm").delete_parameter(Name=name)
-            clock.sleep(300.0)
-            (kept,) = notifier.deliver(batch[4:5])  # cannot be read: the last value is kept, with a warning
-            assert kept.status is DeliveryStatus.DELIVERED
-            assert aws.count("ssm:GetParameter") == 3
-            notifier.deliver(batch[5:6])  # and not asked again at once
-            assert aws.count("ssm:GetParameter") == 3
-    finally:
-        rotated.stop()
+    with Notifier(settings, clock=clock) as notifier:
+        notifier.deliver(batch[0:1])
+        notifier.deliver(batch[1:2])
+        assert aws.count("ssm:GetParameter") == 1
+        build.client("ssm").put_parameter(Name=name, Value=rotated.url, Type="SecureString", Overwrite=True)
+        clock.sleep(299.0)
+        notifier.deliver(batch[2:3])  # within max age: the value read first
+        assert aws.count("ssm:GetParameter") == 1
+        clock.sleep(1.0)
+        notifier.deliver(batch[3:4])  # due: read again, the rotated value is used
+        assert aws.count("ssm:GetParameter") == 2
+        build.client("ssm").delete_parameter(Name=name)
+        clock.sleep(300.0)
+        (kept,) = notifier.deliver(batch[4:5])  # cannot be read: the last value is kept, with a warning
+        assert kept.status is DeliveryStatus.DELIVERED
+        assert aws.count("ssm:GetParameter") == 3
+        notifier.deliver(batch[5:6])  # and not asked again at once
+        assert aws.count("ssm:GetParameter") == 3
     assert server.event_ids() == ["burst-0000", "burst-0001", "burst-0002"]
     assert rotated.event_ids() == ["burst-0003", "burst-0004", "burst-0005"]
     warnings = [json.loads(r.getMessage()) for r in caplog.records if "secret_refresh_failed" in r.getMessage()]
@@ -161,9 +142,13 @@ def test_a_secret_in_ssm_is_read_again_after_its_max_age(
 
 
 def test_the_dynamodb_ledger_is_queried_once_per_alert_and_channel(
-    build: Any, aws: Any, alerts: ModuleType, capsys: pytest.CaptureFixture[str]
+    build: Any,
+    create_table: Callable[[], str],
+    aws: Any,
+    alerts: ModuleType,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = create_table(build)
+    table = create_table()
     clients = AwsClients()
     ledger = DynamoSentLedger(table, lambda: clients.client("dynamodb"), retry_delay=0.01)
     settings = load_settings_text(

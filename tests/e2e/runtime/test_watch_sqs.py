@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from typing import Any
@@ -45,14 +43,15 @@ def test_watch_deletes_processed_messages_and_leaves_the_poison_one(build: Any, 
     assert [m["Body"] for m in left] == ["not json at all"]
 
 
-def test_the_command_processes_then_stops_on_sigterm(build: Any, config: Any, receiver: Any, tmp_path: Any) -> None:
+def test_the_command_processes_then_stops_on_sigterm(
+    build: Any, config: Any, receiver: Any, tmp_path: Any, cli: Any
+) -> None:
     sqs = build.client("sqs")
     url = _queue(build, visibility=30)
     path = config("enrich: false\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from sgwatch.cli import main; main()", "watch", "--sqs-queue-url", url,
-         "--config", str(path), "--wait-time", "1", "--db", str(tmp_path / "audit.sqlite")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = cli.start(
+        "watch", "--sqs-queue-url", url, "--config", str(path), "--wait-time", "1",
+        "--db", str(tmp_path / "audit.sqlite"),
     )  # fmt: skip
     try:
         sqs.send_message(QueueUrl=url, MessageBody=_bodies(build)[0])

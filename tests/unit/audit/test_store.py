@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgwatch.audit.ledger import SqliteSentLedger
 from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.store import AuditStore, default_db_path
 from sgwatch.cli.output import write_jsonl
@@ -219,25 +218,6 @@ def test_rule_before_a_modify(filled: AuditStore, sc: ModuleType) -> None:
     assert filled.rule_before("sg-db", "sgr-db2", sc.at("2024-05-04T08:30:00")) is None  # not yet added
     assert filled.rule_before("sg-bastion", "sgr-b1", sc.at("2024-06-01T00:00:00")) is None  # removed
     assert filled.rule_before("sg-db", "sgr-nope", sc.at("2024-06-01T00:00:00")) is None
-
-
-def test_sent_ledger(store: AuditStore) -> None:
-    ledger = SqliteSentLedger(store)
-    assert ledger.sent_rules("slack", "a:1", ("r1", "r2")) == frozenset()
-    ledger.mark_sent("slack", "a:1", ("r2", "r1"))
-    assert ledger.sent_rules("slack", "a:1", ("r1", "r2")) == {"r1", "r2"}
-    assert ledger.sent_rules("slack", "a:1", ("r1",)) == {"r1"}
-    assert ledger.sent_rules("slack", "a:1", ("r1", "r3", "r1")) == {"r1"}  # a new rule: only it is sent
-    assert ledger.sent_rules("teams", "a:1", ("r1", "r2")) == frozenset()  # per channel
-    assert ledger.sent_rules("slack", "a:2", ("r1", "r2")) == frozenset()  # per alert
-    ledger.mark_sent("slack", "a:1", ("r1", "r2"))  # idempotent
-    assert ledger.sent_rules("slack", "a:1", ("r1", "r2")) == {"r1", "r2"}
-    ledger.mark_sent("slack", "a:3", ())  # marks nothing
-    assert ledger.sent_rules("slack", "a:3", ()) == frozenset()
-    assert ledger.sent_rules("slack", "a:3", ("r1",)) == frozenset()
-    store.close()
-    with AuditStore.open(store.path) as again:
-        assert SqliteSentLedger(again).sent_rules("slack", "a:1", ("r1", "r2")) == {"r1", "r2"}
 
 
 def test_default_db_path_is_under_the_user_data_folder() -> None:

@@ -38,9 +38,7 @@ def pins() -> dict[str, Requirement]:
 def runtime_requirements(dist: str, extras: tuple[str, ...] = ()) -> list[Requirement]:
     reqs = [Requirement(text) for text in importlib.metadata.requires(dist) or []]
     return [
-        r
-        for r in reqs
-        if r.marker is None or any(r.marker.evaluate({**LAMBDA_ENV, "extra": e}) for e in ("", *extras))
+        r for r in reqs if r.marker is None or any(r.marker.evaluate({**LAMBDA_ENV, "extra": e}) for e in ("", *extras))
     ]
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-import sgwatch.deploy
 from sgwatch.deploy.grants import GRANT_PARAMETERS
 from sgwatch.deploy.template import TemplateOptions, build_template, render_template
 from sgwatch.errors import DeployError
@@ -319,20 +316,3 @@ def test_member_template_rejects_a_non_bus_arn(arn: str) -> None:
 def test_member_template_rejects_central_only_options(central_bus: str) -> None:
     with pytest.raises(DeployError, match="--remediation and --cis-alarm belong to the central stack"):
         build_template(TemplateOptions(org_member=central_bus, remediation=True))
-
-
-PURE = ("cfn", "template", "trail", "pipeline", "iam", "alarms", "org", "health", "grants", "grantplan")
-FORBIDDEN = {"boto3", "botocore", "socket", "http", "httpx", "sqlite3", "urllib", "requests", "subprocess"}
-
-
-@pytest.mark.parametrize("module", PURE)
-def test_template_modules_stay_pure(module: str) -> None:
-    path = Path(sgwatch.deploy.__file__).with_name(f"{module}.py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & FORBIDDEN, f"{module}.py imports {sorted(imported & FORBIDDEN)}"

@@ -1,4 +1,4 @@
-"""Fixtures for the notify unit tests: test alerts, a manual clock, golden-file comparison."""
+"""Fixtures for the notify unit tests: a manual clock over the test alerts, golden-file comparison."""
 
 from __future__ import annotations
 
@@ -10,11 +10,6 @@ from typing import Any
 import pytest
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "notify"
-
-
-@pytest.fixture(scope="session")
-def alerts(support: Callable[[str], ModuleType]) -> ModuleType:
-    return support("unit/notify/alerts.py")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Channel filters, duplicate records, the in-memory ledger and the burst guard (pure parts)."""
+"""Channel filters, duplicate records and the burst guard (pure parts; the sent ledgers are tested in
+tests/e2e/notify/test_sent_ledger_contract.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from types import ModuleType
 from sgwatch.model import Severity
 from sgwatch.notify.config import ConsoleConfig
 from sgwatch.notify.fields import BurstGuard
-from sgwatch.notify.ledger import MemoryLedger, SentLedger
 from sgwatch.notify.outcome import Digest
 from sgwatch.notify.routing import fold_bursts, merge_duplicates, select
 
@@ -52,17 +52,6 @@ def test_suppressed_judgements_are_not_sent(alerts: ModuleType) -> None:
     c = alerts.change()
     alert = alerts.alert_of(alerts.judgement(c, alerts.SSH_WORLD, suppressed=True))
     assert select(alert, channel(min_severity=Severity.INFO))[0] is None
-
-
-def test_memory_ledger_is_a_sent_ledger() -> None:
-    ledger: SentLedger = MemoryLedger()
-    assert ledger.sent_rules("slack", "a:1", ("r1",)) == frozenset()
-    ledger.mark_sent("slack", "a:1", ("r1", "r2"))
-    assert ledger.sent_rules("slack", "a:1", ("r1",)) == {"r1"}
-    assert ledger.sent_rules("slack", "a:1", ("r1", "r2", "r3")) == {"r1", "r2"}
-    assert ledger.sent_rules("pager", "a:1", ("r1",)) == frozenset()
-    assert ledger.sent_rules("slack", "a:2", ("r1",)) == frozenset()
-    assert ledger.sent_rules("slack", "a:1", ()) == frozenset()
 
 
 def test_burst_guard_folds_only_the_crowded_window(alerts: ModuleType) -> None:

@@ -3,9 +3,6 @@ in-process stand-in for the DynamoDB API: no sockets)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from datetime import UTC, datetime
 from typing import Any
@@ -53,15 +50,6 @@ def test_an_invalid_ledger_table_names_file_and_line(value: str, shown: str) -> 
 def test_unknown_audit_keys_still_fail() -> None:
     with pytest.raises(ConfigError, match=r"cfg.yaml:3: audit: unknown key 'table' \(expected: db, ledger_table\)"):
         settings("audit:\n  db: a.sqlite\n  table: sent\n")
-
-
-def test_importing_the_ledger_loads_no_boto3() -> None:
-    code = (
-        "import json, sys; import sgwatch.notify.dynamodb_ledger; "
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == []
 
 
 class DynamoApi:
