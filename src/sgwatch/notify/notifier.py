@@ -48,11 +48,12 @@ class Notifier:
         self,
         settings: Settings,
         *,
+        config: NotifyConfig | None = None,
         ledger: SentLedger | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.config: NotifyConfig = parse_notify(settings)
+        self.config: NotifyConfig = parse_notify(settings) if config is None else config
         self.source = settings.source
         self.ledger: SentLedger = MemoryLedger() if ledger is None else ledger
         delivery = self.config.delivery

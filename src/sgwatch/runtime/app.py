@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sgwatch.audit.store import AuditStore
     from sgwatch.enrich import Enricher, RuleFacts
     from sgwatch.notify import Notifier, SentLedger
+    from sgwatch.notify.config import NotifyConfig
     from sgwatch.remediate import Reverter
     from sgwatch.sources.fast import Skipped
 
@@ -50,8 +51,10 @@ class App:
         own_account: str | None = None,
         now: Callable[[], datetime] | None = None,
         snapshots: RuleSnapshots | None = None,
+        notify_config: NotifyConfig | None = None,
     ) -> None:
         self.settings = settings
+        self.notify_config = notify_config  # parsed once by build_app; None: parsed at the first delivery
         self.policy = policy
         self.remediation = remediation
         self.clients = clients
@@ -106,7 +109,7 @@ class App:
         if self._notifier is None:
             from sgwatch.notify.notifier import Notifier  # noqa: PLC0415 - channels load their own clients
 
-            self._notifier = Notifier(self.settings, ledger=self.ledger)
+            self._notifier = Notifier(self.settings, config=self.notify_config, ledger=self.ledger)
         return self._notifier
 
     def deliver(self, alerts: Sequence[Alert]) -> tuple[Delivery, ...]:
@@ -219,7 +222,7 @@ def build_app(
     clients = clients or AwsClients()
     policy = load_policy(policy_path or settings.policy_path)
     remediation = remediation_config(settings)
-    parse_notify(settings)  # a bad ``notify:`` section fails the cold start, not the first alert
+    notify_config = parse_notify(settings)  # a bad ``notify:`` section fails the cold start, not the first alert
     snapshots = RuleSnapshots()
     enrich = settings.enrich if enrich is None else enrich
     account = None
@@ -253,4 +256,5 @@ def build_app(
         own_account=account,
         now=utc_now,
         snapshots=snapshots,
+        notify_config=notify_config,
     )

@@ -123,4 +123,9 @@ def test_build_app_validates_the_notify_section() -> None:
     with pytest.raises(ConfigError, match=r"^c\.yaml:4: notify\[0\] \(webhook\)"):
         build_app(bad, enrich=False, discover=False)
     good = load_settings_text("notify:\n  - type: webhook\n    url: https://hooks.example.com/x\n", "c.yaml")
-    assert build_app(good, enrich=False, discover=False).enricher is None
+    app = build_app(good, enrich=False, discover=False)
+    assert app.enricher is None
+    assert app.notify_config is not None
+    assert [c.name for c in app.notify_config.channels] == ["webhook"]
+    assert app.notifier.config is app.notify_config  # parsed once, at build time
+    app.close()
