@@ -1,6 +1,12 @@
 """Fixtures shared by every test area: golden-file comparison (regenerate with ``make golden``), the
-test-support modules (tests run in importlib mode, so they cannot import one another) and the local parts
-built on them under tests/support/: one moto server, HTTP sinks, the CLI runner, the test alerts."""
+test-support modules (loaded by path with ``support_module``: the test folders are not packages) and the local
+parts built on them under tests/support/: one moto server, HTTP sinks, the CLI runner, the test alerts and
+their manual clock, the audit scenario.
+
+A test module imports helpers from its own folder (``from .conftest import TODAY,
+load_fixture``). An area conftest re-exports what it needs of a support module, loaded with
+``from tests.conftest import support_module`` (pytest imports this file as ``tests.conftest``), e.g. the
+CloudTrail fixture records and ``TODAY`` of tests/support/cloudtrail.py."""
 
 from __future__ import annotations
 
@@ -113,3 +119,15 @@ def cli() -> Any:
 def alerts() -> ModuleType:
     """The test alerts and builders of tests/unit/notify/alerts.py."""
     return support_module("unit/notify/alerts.py")
+
+
+@pytest.fixture
+def clock(alerts: ModuleType) -> Any:
+    """A ``ManualClock`` of the test alerts: moves only when slept on, records every sleep."""
+    return alerts.ManualClock()
+
+
+@pytest.fixture(scope="session")
+def sc() -> ModuleType:
+    """The audit scenario of tests/unit/audit/scenario.py (judgements, deliveries, remediations)."""
+    return support_module("unit/audit/scenario.py")

@@ -17,11 +17,6 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="session")
-def sc(support: Callable[[str], ModuleType]) -> ModuleType:
-    return support("unit/audit/scenario.py")
-
-
-@pytest.fixture(scope="session")
 def audit_db(tmp_path_factory: pytest.TempPathFactory, sc: ModuleType) -> Path:
     """A database file with the whole scenario (read-only for the tests that use it)."""
     path = tmp_path_factory.mktemp("audit") / "audit.sqlite"

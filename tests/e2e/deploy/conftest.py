@@ -1,17 +1,16 @@
-"""Fixtures for the deploy end-to-end tests: a moto server on 127.0.0.1, fake credentials, a small package."""
+"""Fixtures for the deploy end-to-end tests: the session's moto server, emptied before each test that asks for
+``aws``, with the environment pointing every AWS client at it; a small package; short polling. The CLI runner
+is the root ``cli`` fixture (it passes this process's environment on).
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from types import ModuleType
 
 import pytest
 from moto.cloudformation.models import Stack
-from moto.server import ThreadedMotoServer
 
 from sgwatch.deploy.deployer import Timing
 from sgwatch.deploy.package import PackageResult, build_package
@@ -44,36 +43,30 @@ def list_parameters_as_cloudformation_reports_them() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """One moto server for the session, on a free port of 127.0.0.1."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def reset_moto(endpoint: str) -> None:
+    """Empty every account of the moto server at ``endpoint`` (moto's reset API)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # 127.0.0.1 only
+        assert answer.status == 200
 
 
 @pytest.fixture
-def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """A clean moto account, with the environment pointing every AWS client at it."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as answer:  # 127.0.0.1 only
-        assert answer.status == 200
-    for name in (
-        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    ):  # fmt: skip
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    return moto_endpoint
+def aws(
+    moto_url: str,
+    aws_environ: Callable[..., dict[str, str | None]],
+    support: Callable[[str], ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """An empty moto account (these tests count the stacks, functions, queues and buckets there are), with the
+    environment pointing every AWS client, and the CLI, at it.
+
+    Only deploy tests reset the session's server. The other areas name their resources uniquely and keep none
+    longer than a module (pytest ends a module's fixtures when the run leaves it), so no reset falls between
+    two tests that share one.
+    """
+    reset_moto(moto_url)
+    support("support/aws.py").apply(monkeypatch, aws_environ(moto_url, REGION))
+    return moto_url
 
 
 @pytest.fixture(scope="session")
@@ -83,28 +76,6 @@ def small_package(tmp_path_factory: pytest.TempPathFactory) -> PackageResult:
     requirements = folder / "none.txt"
     requirements.write_text("# no dependencies\n", encoding="utf-8")
     return build_package(folder / "sgwatch-lambda.zip", requirements=requirements)
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """``sgwatch ARGS`` in a subprocess with the current environment (pointed at moto by ``aws``)."""
-    code = "from sgwatch.cli import main; main()"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-        check=False,
-    )
-
-
-Cli = Callable[..., "subprocess.CompletedProcess[str]"]
-
-
-@pytest.fixture
-def cli() -> Cli:
-    """The CLI runner (a function: ``cli("deploy", "--stack-name", ...)``)."""
-    return run_cli
 
 
 @pytest.fixture

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.conftest import support_module
 
 from sgwatch.model import Judgement
 from sgwatch.pipeline import ScanStats, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, read_paths
 
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = ROOT / "tests" / "fixtures" / "cloudtrail"
-TODAY = dt.date(2026, 6, 1)
-
-
-def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data
+_cloudtrail = support_module("support/cloudtrail.py")
+TODAY = _cloudtrail.TODAY
+load_fixture = _cloudtrail.load_fixture
 
 
 def plain_run(paths: list[str], stdin: bytes | None = None) -> tuple[list[Judgement | Problem], ScanStats]:
@@ -37,8 +31,8 @@ def plain_run(paths: list[str], stdin: bytes | None = None) -> tuple[list[Judgem
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
     """40 log files: every SG fixture spread over them, each change also repeated in a later file."""
-    changes = [fixture(p.stem) for p in sorted(FIXTURES.glob("*.json"))]
-    other = fixture("DescribeSecurityGroups__read_only")
+    changes = [load_fixture(name) for name in _cloudtrail.fixture_names()]
+    other = load_fixture("DescribeSecurityGroups__read_only")
     for number in range(40):
         records = [other] * (number % 5)
         records.append(changes[number % len(changes)])

@@ -18,7 +18,7 @@ from sgwatch.sources import Problem
 from sgwatch.sources.base import Blob
 from sgwatch.sources.files import walk
 
-from .conftest import TODAY, fixture, plain_run
+from .conftest import TODAY, load_fixture, plain_run
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def test_fetched_bytes_are_judged_like_the_files_they_were(archive: Path, worker
 
 
 def test_stdin_keeps_its_place(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = json.dumps({"Records": [fixture("CreateSecurityGroup__vpc")]}).encode()
+    data = json.dumps({"Records": [load_fixture("CreateSecurityGroup__vpc")]}).encode()
     paths = [str(archive / "AWSLogs" / "0"), "-", str(archive / "AWSLogs" / "1")]
     expected, expected_stats = plain_run(paths, stdin=data)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))

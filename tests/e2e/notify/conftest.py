@@ -23,11 +23,6 @@ delivery:
 
 
 @pytest.fixture
-def clock(alerts: ModuleType) -> Any:
-    return alerts.ManualClock()
-
-
-@pytest.fixture
 def sink(http_sink: Callable[..., Any]) -> Any:
     """An HTTP sink on 127.0.0.1 (tests/support/http_sink.py): records every POST, replies as scripted."""
     return http_sink()

@@ -15,10 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.conftest import support_module
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+load_fixture = support_module("support/cloudtrail.py").load_fixture  # the CloudTrail fixture records
 ALICE = {
     "type": "AssumedRole",
     "principalId": "AROAEXAMPLE:alice",
@@ -256,7 +258,7 @@ def group() -> Callable[..., Group]:
 
 
 class Build:
-    """The record/envelope builders, for test modules (conftest functions are not importable)."""
+    """The record/envelope builders as one fixture, for the test modules."""
 
     account = ACCOUNT
     region = REGION

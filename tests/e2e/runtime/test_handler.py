@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sgwatch.errors import ConfigError
 from sgwatch.lambda_handler import handler
+
+from .conftest import load_fixture
 
 SSH_EVENT = "5f1b2c3d-0000-4000-9000-000000000001"  # the record inside every fixture envelope
 WEB_EVENT = "5f1b2c3d-0000-4000-9000-000000000015"
@@ -51,8 +52,7 @@ def test_s3_notifications_fetch_and_scan_the_log_file(build: Any, config: Any, l
     event = build.envelope("s3_notification")
     event["Records"][0]["s3"]["bucket"]["name"] = bucket
     key = event["Records"][0]["s3"]["object"]["key"]
-    ssh = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "cloudtrail" /
-                      "AuthorizeSecurityGroupIngress__items_world_ssh.json").read_text())  # fmt: skip
+    ssh = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
     s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps({"Records": [ssh]}).encode()))
     lambda_env(config("enrich: false\n"))
     assert handler(event, None)["alerts"] == 1

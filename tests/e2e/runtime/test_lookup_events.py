@@ -18,18 +18,14 @@ from sgwatch.runtime.checkpoint import load_checkpoint
 from sgwatch.runtime.lookup_watch import LookupOptions, run_lookup_watch
 from sgwatch.settings import load_settings
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2]
-    / "fixtures"
-    / "cloudtrail"
-    / "AuthorizeSecurityGroupIngress__items_world_ssh.json"
-)
+from .conftest import load_fixture
+
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LOOKBACK = timedelta(minutes=20)
 
 
 def _event(event_id: str, at: datetime) -> dict[str, Any]:
-    rec = json.loads(FIXTURE.read_text())
+    rec = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
     rec.update(eventID=event_id, eventTime=at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     return {"EventId": event_id, "EventName": rec["eventName"], "EventTime": at, "CloudTrailEvent": json.dumps(rec)}
 

@@ -7,7 +7,6 @@ import gzip
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,18 +20,15 @@ from sgwatch.sources.base import Blob
 from sgwatch.sources.files import read_data
 from sgwatch.sources.s3 import iter_s3_objects
 
+from .conftest import load_fixture
+
 A, B, ORG_MEMBER = "111111111111", "222222222222", "333333333333"
-FIXTURE = (
-    Path(__file__).resolve().parents[2]
-    / "fixtures"
-    / "cloudtrail"
-    / "AuthorizeSecurityGroupIngress__items_world_ssh.json"
-)
+SSH = "AuthorizeSecurityGroupIngress__items_world_ssh"
 
 
 def _log(account: str, region: str, when: str) -> bytes:
     """One log file holding one security-group record (event id names where it is) and one other record."""
-    rec = json.loads(FIXTURE.read_text())
+    rec = load_fixture(SSH)
     rec.update(eventID=f"{account}-{region}-{when}", eventTime=when, recipientAccountId=account, awsRegion=region)
     other = copy.deepcopy(rec) | {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventID": f"s3-{when}"}
     return gzip.compress(json.dumps({"Records": [rec, other]}).encode())
@@ -118,7 +114,7 @@ def test_unreadable_objects_and_prefixes_are_problems(build: Any) -> None:
     bucket = f"trail-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": build.region})
     s3.put_object(Bucket=bucket, Key="flat/broken.json.gz", Body=b"\x1f\x8b" + b"garbage" * 10)
-    s3.put_object(Bucket=bucket, Key="flat/ok.json", Body=json.dumps(json.loads(FIXTURE.read_text())).encode())
+    s3.put_object(Bucket=bucket, Key="flat/ok.json", Body=json.dumps(load_fixture(SSH)).encode())
     s3.put_object(Bucket=bucket, Key="flat/readme.txt", Body=b"skip me")
     fetched = list(iter_s3_objects(f"s3://{bucket}/flat", client=s3))  # not the CloudTrail layout: every log file
     assert [(type(f), f.origin) for f in fetched] == [

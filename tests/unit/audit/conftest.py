@@ -1,15 +1,19 @@
-"""Fixtures for the audit tests: the shared scenario, a fixed clock and stores in tmp_path."""
+"""Fixtures for the audit tests: a settable clock, stores in tmp_path, the CloudTrail fixture records
+(the scenario, ``sc``, is the root conftest's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.conftest import support_module
 
 from sgwatch.audit.store import AuditStore
+
+load_fixture = support_module("support/cloudtrail.py").load_fixture
 
 
 class Clock:
@@ -26,12 +30,8 @@ class Clock:
 
 
 @pytest.fixture
-def sc(support: Callable[[str], ModuleType]) -> ModuleType:
-    return support("unit/audit/scenario.py")
-
-
-@pytest.fixture
 def clock() -> Clock:
+    """The audit tests' clock (in place of the root's ManualClock): stamps rows from 2024-05-20 12:00 UTC."""
     return Clock(datetime(2024, 5, 20, 12, 0, tzinfo=UTC))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from sgwatch.audit.state import exposes_world
@@ -11,11 +9,11 @@ from sgwatch.decode import decode_record
 from sgwatch.normalize import normalize
 from sgwatch.policy import Policy, evaluate
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cloudtrail"
+from .conftest import load_fixture
 
 
 def _modify(cidr: str) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads((FIXTURES / "ModifySecurityGroupRules__object.json").read_text())
+    record: dict[str, Any] = load_fixture("ModifySecurityGroupRules__object")
     rules = record["requestParameters"]["ModifySecurityGroupRulesRequest"]["SecurityGroupRule"]
     rules["SecurityGroupRule"]["CidrIpv4"] = cidr
     return record

@@ -1,21 +1,21 @@
-"""Shared helpers for the core unit tests: fixture paths and golden-file comparison."""
+"""Shared helpers for the core unit tests: fixture paths, the CloudTrail fixture records and judging a file."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from pathlib import Path
-from typing import Any
+
+from tests.conftest import GOLDEN, TESTS, support_module
 
 from sgwatch.model import Judgement
 from sgwatch.pipeline import judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, read_source
 
-TESTS = Path(__file__).resolve().parents[2]
-FIXTURES = TESTS / "fixtures"
-GOLDEN = TESTS / "golden"
-TODAY = dt.date(2026, 6, 1)
+_cloudtrail = support_module("support/cloudtrail.py")
+FIXTURES: Path = _cloudtrail.FIXTURES
+TODAY = _cloudtrail.TODAY
+load_fixture = _cloudtrail.load_fixture
+__all__ = ["FIXTURES", "GOLDEN", "TESTS", "TODAY", "judge_file", "load_fixture"]
 
 
 def judge_file(path: Path, policy: Policy | None = None) -> tuple[list[Judgement], list[Problem]]:
@@ -24,8 +24,3 @@ def judge_file(path: Path, policy: Policy | None = None) -> tuple[list[Judgement
     for item in judge(read_source(path), policy or Policy(), today=TODAY):
         (problems if isinstance(item, Problem) else judgements).append(item)  # type: ignore[arg-type]
     return judgements, problems
-
-
-def load_fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / "cloudtrail" / f"{name}.json").read_text())
-    return data

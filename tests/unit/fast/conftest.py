@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import importlib.util
 import io
@@ -13,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from tests.conftest import support_module
 
 from sgwatch.decode import is_sg_candidate
 from sgwatch.model import Judgement
@@ -22,9 +22,12 @@ from sgwatch.sources import Problem, RawRecord, SourceItem, read_paths, read_sou
 from sgwatch.sources.fast import Skipped
 
 ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = ROOT.parent / "shared" / "data" / "corpus"
-TODAY = dt.date(2026, 6, 1)
+_cloudtrail = support_module("support/cloudtrail.py")
+FIXTURES: Path = _cloudtrail.FIXTURES
+TODAY = _cloudtrail.TODAY
+load_fixture = _cloudtrail.load_fixture
+fixture_names = _cloudtrail.fixture_names
 
 
 def keep(item: SourceItem) -> bool:
@@ -71,11 +74,6 @@ def write(tmp_path: Path, name: str, data: bytes, *, gz: bool = False) -> Path:
     path = tmp_path / (name + (".json.gz" if gz else ".json"))
     path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
     return path
-
-
-def load_fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / "cloudtrail" / f"{name}.json").read_text())
-    return data
 
 
 def benchmark_module(name: str) -> ModuleType:

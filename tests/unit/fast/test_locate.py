@@ -10,7 +10,7 @@ import pytest
 
 from sgwatch.sources.fast import scan_log
 
-from .conftest import assert_same, load_fixture, write
+from .conftest import assert_same, fixture_names, load_fixture, write
 from .test_adversarial import CREATE, OTHER, SSH, fast_ids, record
 
 
@@ -125,8 +125,7 @@ def test_string_that_mentions_the_record_start(tmp_path: Path) -> None:
 
 
 def test_every_fixture_shape_is_located(tmp_path: Path) -> None:
-    fixtures = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "cloudtrail").glob("*.json"))
-    data = document(*(minified(load_fixture(path.stem)) for path in fixtures))
+    data = document(*(minified(load_fixture(name)) for name in fixture_names()))
     scan = scan_log(data, "all")
     assert scan is not None
     assert scan.how == "located"

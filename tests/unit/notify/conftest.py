@@ -1,20 +1,15 @@
-"""Fixtures for the notify unit tests: a manual clock over the test alerts, golden-file comparison."""
+"""Fixtures for the notify unit tests: golden-file comparison (``clock``, the test alerts' manual clock, is the
+root conftest's)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "notify"
-
-
-@pytest.fixture
-def clock(alerts: ModuleType) -> Any:
-    return alerts.ManualClock()
 
 
 @pytest.fixture

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import support_module
 
 from sgwatch.model import GroupInfo, Judgement
 from sgwatch.pipeline import judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-TODAY = dt.date(2026, 6, 1)
-
-
-def _load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / "cloudtrail" / f"{name}.json").read_text())
-    return data
+_cloudtrail = support_module("support/cloudtrail.py")
+TODAY = _cloudtrail.TODAY
+load_fixture = _cloudtrail.load_fixture
 
 
 @pytest.fixture
 def record() -> Callable[[str], dict[str, Any]]:
     """A fresh (mutable) copy of a CloudTrail fixture record."""
-    return lambda name: copy.deepcopy(_load(name))
+    fresh: Callable[[str], dict[str, Any]] = load_fixture  # parses the file anew on every call
+    return fresh
 
 
 Judge = Callable[..., list[Judgement]]
@@ -39,7 +33,7 @@ def judged() -> Judge:
     """Judge one record (a fixture name or a dict) with an optional policy and group info."""
 
     def run(rec: str | dict[str, Any], policy: Policy | None = None, group: GroupInfo | None = None) -> list[Judgement]:
-        data = _load(rec) if isinstance(rec, str) else rec
+        data = load_fixture(rec) if isinstance(rec, str) else rec
         out = []
         for item in judge([RawRecord(data=data, origin="test")], policy or Policy(), today=TODAY,
                           lookup=(lambda _c: group) if group else None):  # fmt: skip

@@ -9,6 +9,8 @@ from sgwatch.enrich.aws import interface_facts, rule_facts
 from sgwatch.errors import EnrichError
 from sgwatch.model import Direction, PeerKind
 
+from .conftest import load_fixture
+
 
 class MemoryEc2:
     """An Ec2Describer over dicts, counting calls; names in ``failing`` raise EnrichError."""
@@ -128,21 +130,12 @@ def test_aws_shapes_are_read() -> None:
     assert eni.instance_id is None
 
 
-def _fixture(name: str) -> dict[str, Any]:
-    import json
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "cloudtrail" / f"{name}.json"
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
-
-
 def _judge_with(name: str, enricher: Enricher) -> list[Any]:
     from sgwatch.pipeline import judge
     from sgwatch.policy import Policy
     from sgwatch.sources import RawRecord
 
-    return list(judge([RawRecord(data=_fixture(name), origin="t")], Policy(), lookup=enricher))
+    return list(judge([RawRecord(data=load_fixture(name), origin="t")], Policy(), lookup=enricher))
 
 
 def test_a_rule_describe_is_reported_once_per_batch_however_many_changes_reuse_it() -> None:
@@ -153,7 +146,7 @@ def test_a_rule_describe_is_reported_once_per_batch_however_many_changes_reuse_i
     ec2 = MemoryEc2()
     seen: list[tuple[str, str]] = []
     enricher = Enricher(ec2, on_rule=lambda change, rule: seen.append((change.event_id, rule.rule_id)))
-    records = [{**_fixture("ModifySecurityGroupRules__object"), "eventID": f"ev-{i}"} for i in range(10)]
+    records = [{**load_fixture("ModifySecurityGroupRules__object"), "eventID": f"ev-{i}"} for i in range(10)]
 
     def batch() -> list[Any]:
         enricher.begin_batch()
