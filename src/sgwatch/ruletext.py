@@ -10,11 +10,13 @@ One wording for one rule, from a RuleChange as ``sgwatch.normalize`` gives it (`
 - ``protocol 47`` for other protocols: AWS lets every port of them through, so no port is shown.
 
 Peers read as recorded (``0.0.0.0/0``, ``::/0``, ``pl-0abc``), a group of another account with its owner.
+A change to the group itself names the group (``security group sg-0abc (web)``), and a failed API call says so
+after the change: ``(the call failed: UnauthorizedOperation)``.
 """
 
 from __future__ import annotations
 
-from sgwatch.model import Action, Direction, PeerKind, RuleChange
+from sgwatch.model import Action, Direction, Outcome, PeerKind, RuleChange
 
 _ICMP = ("icmp", "icmpv6")
 _PORTED = ("tcp", "udp")
@@ -62,19 +64,26 @@ def peer_text(change: RuleChange) -> str:
     return change.peer
 
 
+def group_text(change: RuleChange) -> str:
+    """``security group sg-0abc (web)``; ``security group web`` when only the name is recorded."""
+    named = [change.group_id] if change.group_id else []
+    if change.group_name:
+        named.append(f"({change.group_name})" if named else change.group_name)
+    return " ".join(["security group", *named])
+
+
 def rule_text(change: RuleChange) -> str:
-    """The rule a change is about, without its group.
+    """The rule a change is about, without its group; for a change to the group itself, the group.
 
     ``ingress tcp/22 from 0.0.0.0/0``, ``egress all traffic to ::/0``, ``rule tcp/443 from sg-0abc`` (direction
-    not recorded), ``ingress rule sgr-0abc`` (a rule named by id only). Changes to the group itself: ``group
-    created``, ``group deleted``, ``attached to eni-0abc``.
+    not recorded), ``ingress rule sgr-0abc`` (a rule named by id only). Created and deleted groups:
+    ``security group sg-0abc (web)``; a group attached to an interface or instance: ``security group sg-0abc to
+    eni-0abc``. The action is the caller's (``created: security group sg-0abc (web)``), so it is never repeated.
     """
-    if change.action is Action.CREATED:
-        return "group created"
-    if change.action is Action.DELETED:
-        return "group deleted"
+    if change.action in (Action.CREATED, Action.DELETED):
+        return group_text(change)
     if change.action is Action.ATTACHED:
-        return f"attached to {change.target or 'an interface'}"
+        return f"{group_text(change)} to {change.target or 'an interface'}"
     words = [str(change.direction)] if change.direction else []
     ports = ports_text(change)
     if ports:
@@ -88,3 +97,14 @@ def rule_text(change: RuleChange) -> str:
     if peer:
         words.append(("to " if change.direction is Direction.EGRESS else "from ") + peer)
     return " ".join(words)
+
+
+def failure_text(change: RuleChange) -> str:
+    """``(the call failed: UnauthorizedOperation)`` after a change whose API call failed; ``""`` otherwise.
+
+    A failed call changed nothing: the text says it was the AWS call that failed (not sgwatch, a delivery or a
+    revert) and gives AWS's error code; ``(the call failed)`` when no code is recorded.
+    """
+    if change.outcome != Outcome.FAILURE:
+        return ""
+    return f"(the call failed: {change.error_code})" if change.error_code else "(the call failed)"

@@ -25,7 +25,7 @@ from sgwatch.notify.render.slack import slack_alert
 from sgwatch.notify.render.teams import teams_alert
 from sgwatch.notify.render.text import text_alert
 from sgwatch.policy import Policy, evaluate
-from sgwatch.ruletext import format_ports, peer_text, ports_text, rule_text
+from sgwatch.ruletext import failure_text, format_ports, group_text, peer_text, ports_text, rule_text
 
 T0 = datetime(2026, 3, 1, 10, 15, 30, tzinfo=UTC)
 ACCOUNT = "111122223333"
@@ -98,14 +98,32 @@ def test_format_ports(protocol: str | None, low: int | None, high: int | None, t
         ({"peer": "pl-0abc1234", "peer_kind": PeerKind.PREFIX_LIST}, "ingress tcp/22 from pl-0abc1234"),
         ({"peer": "sg-0fed", "peer_kind": PeerKind.GROUP, "peer_account_id": "444455556666"},
          "ingress tcp/22 from sg-0fed (account 444455556666)"),
-        ({"action": Action.CREATED}, "group created"),
-        ({"action": Action.DELETED}, "group deleted"),
-        ({"action": Action.ATTACHED, "target": "eni-0abc"}, "attached to eni-0abc"),
-        ({"action": Action.ATTACHED}, "attached to an interface"),
+        ({"action": Action.CREATED, "group_name": "web"}, "security group sg-0a1b2c3d4e5f60718 (web)"),
+        ({"action": Action.DELETED}, "security group sg-0a1b2c3d4e5f60718"),
+        ({"action": Action.DELETED, "group_id": None, "group_name": "web"}, "security group web"),
+        ({"action": Action.DELETED, "group_id": None}, "security group"),
+        ({"action": Action.ATTACHED, "target": "eni-0abc"}, "security group sg-0a1b2c3d4e5f60718 to eni-0abc"),
+        ({"action": Action.ATTACHED, "target": "i-0abc"}, "security group sg-0a1b2c3d4e5f60718 to i-0abc"),
+        ({"action": Action.ATTACHED}, "security group sg-0a1b2c3d4e5f60718 to an interface"),
     ],
 )  # fmt: skip
 def test_rule_text(over: dict[str, Any], text: str) -> None:
     assert rule_text(replace(BASE, **over)) == text
+
+
+def test_group_text_names_the_group_as_recorded() -> None:
+    assert group_text(replace(BASE, group_name="web")) == "security group sg-0a1b2c3d4e5f60718 (web)"
+    assert group_text(BASE) == "security group sg-0a1b2c3d4e5f60718"
+    assert group_text(replace(BASE, group_id=None, group_name="web")) == "security group web"  # deleted by name
+    assert group_text(replace(BASE, group_id=None)) == "security group"
+
+
+def test_failure_text_names_the_failed_call_and_its_code() -> None:
+    failed = replace(BASE, outcome=Outcome.FAILURE, error_code="UnauthorizedOperation")
+    assert failure_text(failed) == "(the call failed: UnauthorizedOperation)"
+    assert failure_text(replace(failed, error_code=None)) == "(the call failed)"
+    assert failure_text(BASE) == ""
+    assert failure_text(replace(BASE, error_code="Client.Whatever")) == ""  # a code on a success is not a failure
 
 
 def test_peer_text_names_the_owner_of_another_accounts_group_only() -> None:
@@ -164,21 +182,88 @@ def test_every_surface_words_the_rule_the_same(over: dict[str, Any]) -> None:
     assert escape(line) in email.html
     # the scan table, the history table, the report
     assert change_text(judgement) == f"added {change.direction} {ports}"
+    assert f"added: {rule}" in _history(judgement)
+    assert f"</b> {escape(rule)}" in _report(judgement)
+
+
+def _history(judgement: Judgement) -> str:
     out = io.StringIO()
     write_history_table([judgement], out, "history")
-    assert f"added: {rule}" in out.getvalue()
-    report = ReportData(
-        since=T0.replace(day=1),
-        until=T0.replace(day=2),
-        generated_at=T0,
-        database="audit.sqlite",
-        changes=(judgement,),
-        before={},
-        exposed=(),
-        remediations=(),
-        deliveries=(),
+    return out.getvalue()
+
+
+def _report(judgement: Judgement) -> str:
+    return render_report(
+        ReportData(
+            since=T0.replace(day=1),
+            until=T0.replace(day=2),
+            generated_at=T0,
+            database="audit.sqlite",
+            changes=(judgement,),
+            before={},
+            exposed=(),
+            remediations=(),
+            deliveries=(),
+        )
     )
-    assert f"</b> {escape(rule)}" in render_report(report)
+
+
+NO_RULE = dict.fromkeys(("direction", "protocol", "from_port", "to_port", "peer", "peer_kind", "rule_id"))
+GROUP_EVENTS = {
+    "created": ({**NO_RULE, "action": Action.CREATED, "event_name": "CreateSecurityGroup", "group_name": "web"},
+                "security group sg-0a1b2c3d4e5f60718 (web)"),
+    "deleted": ({**NO_RULE, "action": Action.DELETED, "event_name": "DeleteSecurityGroup"},
+                "security group sg-0a1b2c3d4e5f60718"),
+    "deleted_by_name": ({**NO_RULE, "action": Action.DELETED, "event_name": "DeleteSecurityGroup", "group_id": None,
+                         "group_name": "web"}, "security group web"),
+    "attached": ({**NO_RULE, "action": Action.ATTACHED, "event_name": "ModifyNetworkInterfaceAttribute",
+                  "target": "eni-0abc"}, "security group sg-0a1b2c3d4e5f60718 to eni-0abc"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("over", "text"), GROUP_EVENTS.values(), ids=GROUP_EVENTS.keys())
+def test_a_change_to_the_group_reads_once_everywhere(over: dict[str, Any], text: str) -> None:
+    """The action is said once: ``created: security group sg-0abc (web)``, never ``created: group created``."""
+    change = replace(BASE, **over)
+    assert rule_text(change) == text
+    judgement = evaluate(change, Policy(), today=T0.date())
+    action = str(change.action)
+    history = _history(judgement)
+    assert f"{action}: {text}" in history
+    assert history.count(action) == 1
+    report = _report(judgement)
+    assert f"<b>{action}</b> {escape(text)}" in report
+    assert f"{action}</b> group {action}" not in report
+    line = f"{action} {text}"
+    assert change_line(change) == line
+    assert line in text_alert(_alert(judgement))
+
+
+def test_a_failed_call_reads_the_same_in_the_scan_table_history_and_alerts() -> None:
+    change = replace(
+        BASE,
+        direction=Direction.EGRESS,
+        protocol="-1",
+        from_port=None,
+        to_port=None,
+        outcome=Outcome.FAILURE,
+        error_code="UnauthorizedOperation",
+        error_message="You are not authorized to perform this operation.",
+    )
+    judgement = evaluate(change, Policy(), today=T0.date())
+    failure = "(the call failed: UnauthorizedOperation)"
+    rule = rule_text(change)
+    assert change_text(judgement) == f"added egress all traffic {failure}"
+    assert f"added: {rule} {failure}" in _history(judgement)
+    assert change_line(change) == f"added {rule} on {change.group_id} {failure}"
+    alert = _alert(judgement)
+    for text in (text_alert(alert), json.dumps(slack_alert(alert), ensure_ascii=False), email_alert(alert).text):
+        assert f"{rule} on {change.group_id} {failure}" in text
+    # without a recorded code the call still reads as failed, on every surface
+    bare = replace(judgement, change=replace(change, error_code=None))
+    assert change_text(bare).endswith(" (the call failed)")
+    assert f"added: {rule} (the call failed)" in _history(bare)
+    assert change_line(bare.change).endswith(" (the call failed)")
 
 
 def test_the_wording_module_imports_only_the_model() -> None:

@@ -16,7 +16,7 @@ import click
 from sgwatch.audit.describe import actor_name
 from sgwatch.audit.rows import row_line
 from sgwatch.model import Judgement, RuleChange, Severity
-from sgwatch.ruletext import ports_text, rule_text
+from sgwatch.ruletext import failure_text, ports_text, rule_text
 from sgwatch.serialize import ROW_KEYS, format_time, judgement_row
 
 if TYPE_CHECKING:
@@ -62,9 +62,11 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
 
 
 def change_text(judgement: Judgement) -> str:
-    """``added ingress tcp/22`` / ``removed egress all traffic`` / ``attached on eni-1`` (failed calls say so).
+    """``added ingress tcp/22`` / ``removed egress all traffic`` / ``attached to eni-1``, then a failed call's
+    ``(the call failed: UnauthorizedOperation)``.
 
-    The rule's protocol and ports read as in findings and alerts (``ruletext``); peer and group have their columns.
+    The rule's protocol and ports and the failure read as in findings and alerts (``ruletext``); peer and group
+    have their columns.
     """
     c = judgement.change
     parts = [str(c.action)]
@@ -73,11 +75,11 @@ def change_text(judgement: Judgement) -> str:
     if c.protocol is not None:
         parts.append(ports_text(c))
     if c.target:
-        parts.append(f"on {c.target}")
-    text = " ".join(parts)
-    if c.outcome != "success":
-        text += f" [failed: {c.error_code}]"
-    return text
+        parts.append(f"to {c.target}")
+    failure = failure_text(c)
+    if failure:
+        parts.append(failure)
+    return " ".join(parts)
 
 
 def _add_row(table: Table, cells: Iterable[str | Severity]) -> None:
@@ -134,8 +136,9 @@ def _history_rows(
             what = f"{change.action}: {rule_text(previous)} -> {rule_text(after)}"
         if change.description:
             what += f" “{change.description}”"
-        if change.error_code:
-            what += f" (failed: {change.error_code})"
+        failure = failure_text(change)
+        if failure:
+            what += f" {failure}"
         yield [
             change.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             judgement.severity,

@@ -13,13 +13,12 @@ from sgwatch.model import (
     Actor,
     Alert,
     Judgement,
-    Outcome,
     Remediation,
     RemediationStatus,
     RuleChange,
     Severity,
 )
-from sgwatch.ruletext import rule_text
+from sgwatch.ruletext import failure_text, rule_text
 from sgwatch.serialize import format_time
 
 UNKNOWN = "unknown"
@@ -34,6 +33,7 @@ _VERBS = {
     Action.DELETED: "deleted",
     Action.ATTACHED: "attached",
 }
+_GROUP_ACTIONS = (Action.CREATED, Action.DELETED, Action.ATTACHED)  # the rule text names the group itself
 
 
 def severity_label(severity: Severity) -> str:
@@ -90,19 +90,15 @@ def group_label(alert: Alert) -> str:
 
 
 def change_line(change: RuleChange) -> str:
-    """One sentence: ``added ingress tcp/22 from 0.0.0.0/0 on sg-0abc`` (the rule as ``ruletext`` words it)."""
+    """One sentence in ``ruletext``'s wording: ``added ingress tcp/22 from 0.0.0.0/0 on sg-0abc``,
+    ``created security group sg-0abc (web)``, ``attached security group sg-0abc to eni-0abc``, a failed call
+    followed by ``(the call failed: UnauthorizedOperation)``."""
     verb = _VERBS.get(change.action, str(change.action))
-    group = change.group_id or change.group_name or "a group"
-    if change.action in (Action.CREATED, Action.DELETED):
-        named = f" ({change.group_name})" if change.group_name and change.group_id else ""
-        text = f"{verb} security group {group}{named}"
-    elif change.action is Action.ATTACHED:
-        text = f"attached {group} to {change.target or 'a resource'}"
-    else:
-        text = f"{verb} {rule_text(change)} on {group}"
-    if change.outcome is Outcome.FAILURE:
-        text += f" (the call failed: {change.error_code or 'error'})"
-    return text
+    text = f"{verb} {rule_text(change)}"
+    if change.action not in _GROUP_ACTIONS:
+        text += f" on {change.group_id or change.group_name or 'a group'}"
+    failure = failure_text(change)
+    return f"{text} {failure}" if failure else text
 
 
 def rule_details(change: RuleChange) -> tuple[tuple[str, str], ...]:
