@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import support_module
 
 from sgwatch.model import Judgement
 from sgwatch.pipeline import ScanStats, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, read_paths
+from tests.conftest import support_module
 
 _cloudtrail = support_module("support/cloudtrail.py")
 TODAY = _cloudtrail.TODAY

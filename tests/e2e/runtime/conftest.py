@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from tests.conftest import support_module
 
 ACCOUNT = "123456789012"  # moto's account

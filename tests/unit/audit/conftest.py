@@ -9,9 +9,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from tests.conftest import support_module
 
 from sgwatch.audit.store import AuditStore
+from tests.conftest import support_module
 
 load_fixture = support_module("support/cloudtrail.py").load_fixture
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import GOLDEN, TESTS, support_module
-
 from sgwatch.model import Judgement
 from sgwatch.pipeline import judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, read_source
+from tests.conftest import GOLDEN, TESTS, support_module
 
 _cloudtrail = support_module("support/cloudtrail.py")
 FIXTURES: Path = _cloudtrail.FIXTURES

@@ -12,7 +12,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from tests.conftest import support_module
 
 from sgwatch.decode import is_sg_candidate
 from sgwatch.model import Judgement
@@ -20,6 +19,7 @@ from sgwatch.pipeline import ScanStats, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord, SourceItem, read_paths, read_source
 from sgwatch.sources.fast import Skipped
+from tests.conftest import support_module
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT.parent / "shared" / "data" / "corpus"

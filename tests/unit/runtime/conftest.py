@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.conftest import support_module
 
 from sgwatch.model import GroupInfo, Judgement
 from sgwatch.pipeline import judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord
+from tests.conftest import support_module
 
 _cloudtrail = support_module("support/cloudtrail.py")
 TODAY = _cloudtrail.TODAY
