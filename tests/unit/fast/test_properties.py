@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sgwatch.normalize.events import SG_EVENT_NAMES
 from sgwatch.sources import RawRecord
-from sgwatch.sources.fast import scan_log
+from sgwatch.sources.fast import _valid_utf8, scan_log
 
 from .conftest import assert_same
 
@@ -76,3 +76,21 @@ def test_fast_equals_plain(entries: list[Any], indent: Any, ensure_ascii: bool, 
     for item in items:
         if isinstance(item, RawRecord):
             assert item.data.get("eventName") in SG_EVENT_NAMES
+
+
+UTF8_PIECES = [b"a", b'"', "é".encode(), "€".encode(), "😀".encode(), b"\xed\xa0\x80", b"\xed\xbf\xbf"]
+UTF8_PIECES += [b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98", b"\x80", b"\xff", b"\xc0\x80", b"\xf4\x90\x80\x80"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(st.sampled_from(UTF8_PIECES), max_size=12), chunk=st.integers(1, 9))
+def test_the_chunked_utf8_check_agrees_with_decoding_the_whole(pieces: list[bytes], chunk: int) -> None:
+    """Whatever the chunk size, a character (or an encoded surrogate) split between chunks is judged as
+    ``json`` would judge the whole file: valid exactly when it decodes with ``surrogatepass``."""
+    data = b"".join(pieces)
+    try:
+        data.decode("utf-8", "surrogatepass")
+        whole = True
+    except UnicodeDecodeError:
+        whole = False
+    assert _valid_utf8(data, chunk) is whole
