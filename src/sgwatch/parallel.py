@@ -26,8 +26,7 @@ from sgwatch.model import Judgement, compact_pickle
 from sgwatch.pipeline import ScanStats, Scope, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, SourceItem
-from sgwatch.sources.base import Blob
-from sgwatch.sources.fast import Skipped
+from sgwatch.sources.base import Blob, Skipped
 from sgwatch.sources.files import read_data, read_source
 
 Result = Judgement | Problem
@@ -56,7 +55,7 @@ def _init_worker(policy: Policy, today: dt.date | None, scope: Scope | None) -> 
     _worker_policy, _worker_today, _worker_scope = policy, today, scope
 
 
-def _read_file(file: File, skipped: Skipped) -> Iterator[SourceItem]:
+def _read_file(file: File | Path, skipped: Skipped) -> Iterator[SourceItem]:
     if isinstance(file, Blob):
         return read_data(file.data, file.origin, item_id=file.item_id, skipped=skipped)
     return read_source(file, skipped=skipped)
@@ -82,7 +81,13 @@ def _judge_in_worker(files: tuple[File, ...]) -> tuple[FileResult, ...]:
 
 
 def _size(file: File) -> int:
-    return len(file.data) if isinstance(file, Blob) else Path(file).stat().st_size
+    """Stored bytes, for batching; 0 for a file that vanished since it was listed (its reader reports it)."""
+    if isinstance(file, Blob):
+        return len(file.data)
+    try:
+        return Path(file).stat().st_size
+    except OSError:
+        return 0
 
 
 def _batches(entries: Iterable[Entry], batch_bytes: int) -> Iterator[tuple[File, ...] | str | Problem]:
@@ -112,7 +117,7 @@ def _read_entries(entries: Iterable[Entry | tuple[File, ...]], skipped: Skipped)
         if isinstance(entry, Problem):
             yield entry
         else:
-            for file in entry if isinstance(entry, tuple) else (entry if isinstance(entry, Blob) else str(entry),):
+            for file in entry if isinstance(entry, tuple) else (entry,):
                 yield from _read_file(file, skipped)
 
 
@@ -122,13 +127,11 @@ def _judge_here(
     stats: ScanStats,
     today: dt.date | None,
     scope: Scope | None,
-    *,
-    seen: set[tuple[str, str]] | None = None,
 ) -> Iterator[Result]:
     """``pipeline.judge`` in this process over what ``read`` yields, counting the records it skipped unparsed."""
     skipped = Skipped()
     try:
-        yield from judge(read(skipped), policy, stats=stats, today=today, scope=scope, seen=seen)
+        yield from judge(read(skipped), policy, stats=stats, today=today, scope=scope)
     finally:
         stats.records += skipped.records
 
@@ -164,7 +167,6 @@ def judge_files(
     today: dt.date | None = None,
     scope: Scope | None = None,
     batch_bytes: int = BATCH_BYTES,
-    seen: set[tuple[str, str]] | None = None,
 ) -> Iterator[Judgement | Problem]:
     """Judge every security-group change in the files (walked local paths, ``-``, Blobs; problems pass
     through) on ``workers`` processes, with the results, order and ``stats`` of one ``pipeline.judge`` over
@@ -172,14 +174,12 @@ def judge_files(
 
     Stdin (``-``) is read in this process. ``workers`` counts this process: it starts ``workers - 1``
     others, keeps each of them at most two batches of about ``batch_bytes`` (as stored) ahead, and judges
-    further batches itself while it waits for theirs, so no core idles on bookkeeping. ``seen``: as for
-    ``pipeline.judge``, to deduplicate across several calls of one run.
+    further batches itself while it waits for theirs, so no core idles on bookkeeping.
     """
-    seen = seen if seen is not None else set()
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
-        yield from _judge_here(lambda skipped: _read_entries(entries, skipped), policy, stats, today, scope, seen=seen)
+        yield from _judge_here(lambda skipped: _read_entries(entries, skipped), policy, stats, today, scope)
         return
     batched = _batches(entries, batch_bytes)
     ahead: list[tuple[File, ...] | str | Problem] = []
@@ -190,9 +190,10 @@ def judge_files(
         if file_batches > 1:
             break
     else:
-        yield from _judge_here(lambda skipped: _read_entries(ahead, skipped), policy, stats, today, scope, seen=seen)
+        yield from _judge_here(lambda skipped: _read_entries(ahead, skipped), policy, stats, today, scope)
         return
     helpers = workers - 1
+    seen: set[tuple[str, str]] = set()  # changes judged in earlier files
     pending: deque[Future[tuple[FileResult, ...]] | tuple[FileResult, ...] | str | Problem] = deque()
     submitted = 0  # futures in ``pending``
     context = _context()

@@ -82,16 +82,14 @@ def judge(
     lookup: GroupLookup | None = None,
     today: dt.date | None = None,
     scope: Callable[[RuleChange], bool] | None = None,
-    seen: set[tuple[str, str]] | None = None,
 ) -> Iterator[Judgement | Problem]:
     """Judge every security-group change in the items, once per (event id, rule); problems pass through.
 
     A record that cannot be understood becomes a Problem naming it; the other records go on. Changes for
     which ``scope`` says False (time window, accounts, regions) are left out before they are counted.
-    ``seen``: the dedup keys already judged (shared across calls that make one run); updated in place.
     """
     stats = stats if stats is not None else ScanStats()
-    seen = seen if seen is not None else set()
+    seen: set[tuple[str, str]] = set()
     for item in items:
         if isinstance(item, Problem):
             stats.problems += 1

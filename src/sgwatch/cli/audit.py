@@ -69,6 +69,17 @@ def _world(policy_path: Path | None, config: Path | None) -> tuple[int, int]:
     return (policy.world_ipv4_prefix, policy.world_ipv6_prefix)
 
 
+def _row(line: str) -> dict[str, object]:
+    """One recorded row's JSON as a dict; a damaged row is a StoreError, not a traceback."""
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        raise StoreError(f"a recorded change row is not JSON ({exc}): restore the audit file from a backup") from exc
+    if not isinstance(row, dict):
+        raise StoreError("a recorded change row is not a JSON object: restore the audit file from a backup")
+    return row
+
+
 @click.command()
 @_db_option
 @_config_option
@@ -174,7 +185,7 @@ def history(
         if fmt == "jsonl":
             write_lines(lines, out)
         elif fmt == "csv":
-            write_csv((json.loads(line) for line in lines), out)
+            write_csv(map(_row, lines), out)
         else:
             replayed: list[Replay] = []  # the whole trail replayed once, when the first modified row needs it
 

@@ -25,6 +25,7 @@ from sgwatch.sources.s3 import iter_s3_objects, parse_s3_url
 
 if TYPE_CHECKING:
     from sgwatch.audit.store import AuditStore
+    from sgwatch.notify.config import NotifyConfig
 
 EXIT_DELIVERY = 1
 EXIT_INPUT = 2
@@ -43,7 +44,12 @@ def open_store(store_path: Path | None) -> AuditStore | None:
 
 
 def record_and_deliver(
-    judged: list[Judgement], settings: Settings, store: AuditStore | None, *, notify: bool, verbose: bool
+    judged: list[Judgement],
+    settings: Settings,
+    store: AuditStore | None,
+    *,
+    notify_config: NotifyConfig | None,
+    verbose: bool,
 ) -> bool:
     """Record in the audit store and/or deliver alerts; True when recording or a delivery finally failed.
 
@@ -57,18 +63,18 @@ def record_and_deliver(
         except StoreError as exc:
             warn(f"audit: nothing recorded: {exc}")
             store, failed = None, True
-    if not notify:
+    if notify_config is None:
         return failed
     from sgwatch.cli.notify import format_delivery_summary  # noqa: PLC0415
-    from sgwatch.notify import deliver_alerts  # noqa: PLC0415
+    from sgwatch.notify import Notifier  # noqa: PLC0415
 
     ledger = None
     if store is not None:
         from sgwatch.audit.ledger import SqliteSentLedger  # noqa: PLC0415
 
         ledger = SqliteSentLedger(store)
-    with log_to_stderr("sgwatch.notify", verbose):
-        deliveries = deliver_alerts(build_alerts(judged), settings, ledger=ledger)
+    with log_to_stderr("sgwatch.notify", verbose), Notifier(settings, config=notify_config, ledger=ledger) as notifier:
+        deliveries = notifier.deliver(build_alerts(judged))
     if store is not None:
         try:
             store.record_deliveries(deliveries)
@@ -223,10 +229,11 @@ def scan(
         paths = ("-",)
     settings = load_settings(config_path)
     policy = load_policy(policy_path or settings.policy_path)
+    notify_config = None
     if notify:
         from sgwatch.notify.config import parse_notify  # noqa: PLC0415
 
-        parse_notify(settings)  # a bad channel stops the run before any input is read, not after
+        notify_config = parse_notify(settings)  # a bad channel stops the run before any input is read, not after
     threshold = Severity.parse(min_severity)
     fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
     store_path = db_path or settings.db_path
@@ -269,7 +276,7 @@ def scan(
         warn(_summary(stats))
         exit_code = 0
         if keep_all:
-            failed = record_and_deliver(judged, settings, store, notify=notify, verbose=verbose)
+            failed = record_and_deliver(judged, settings, store, notify_config=notify_config, verbose=verbose)
             exit_code = EXIT_DELIVERY if failed else 0
     finally:
         if store is not None:

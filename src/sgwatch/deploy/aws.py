@@ -34,14 +34,16 @@ def connect(region: str | None = None) -> Aws:
     profile's or the environment's); DeployError when no region is configured."""
     import boto3  # noqa: PLC0415 - heavy; only the AWS commands need it
 
-    session = boto3.session.Session(region_name=region)
-    if session.region_name is None:
+    with calling("opening the AWS session"):  # e.g. ProfileNotFound for an AWS_PROFILE that does not exist
+        session = boto3.session.Session(region_name=region)
+        session_region = session.region_name
+    if session_region is None:
         raise DeployError("no AWS region configured: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
     # botocore's default timeouts and attempts: stack operations and package uploads are slow, and throttled.
     clients = AwsClients.from_session(
-        session, default_region=session.region_name, connect_timeout=60.0, read_timeout=60.0, max_attempts=5
+        session, default_region=session_region, connect_timeout=60.0, read_timeout=60.0, max_attempts=5
     )
-    return Aws(clients=clients, region=session.region_name)
+    return Aws(clients=clients, region=session_region)
 
 
 def error_code(exc: BaseException) -> str:

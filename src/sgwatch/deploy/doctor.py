@@ -227,7 +227,7 @@ def check_notify(settings: Settings | None) -> Check:
             fix="add a channel (e.g. type: slack with webhook_url) to the config and redeploy with --config",
         )
     try:
-        from sgwatch.notify import send_test_alert  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+        from sgwatch.notify import send_test_alert  # noqa: PLC0415
     except ImportError:
         return Check(name=name, ok=True, skipped=True, detail="skipped: notify stage unavailable")
     try:

@@ -135,7 +135,7 @@ def _rule_call(record: CloudTrailRecord, params: Mapping[str, Any], where: Where
         out.add(action, group_id=group_id, group_name=group_name, direction=direction)
         return
     # The call succeeded, but AWS did not know the rules named in unknownIpPermissionSet: nothing was removed.
-    not_applied = pair(rules, unknown)[0] if unknown else [None] * len(rules)
+    not_applied, _ = pair(rules, unknown)
     for rule, unknown_entry in zip(rules, not_applied, strict=True):
         out.add_rule(action, rule, group_id, group_name, not_applied=unknown_entry is not None)
 

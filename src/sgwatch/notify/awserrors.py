@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sgwatch.errors import aws_error
 from sgwatch.notify.outcome import Attempt, Permanent, Retryable
 
 THROTTLING = frozenset(
@@ -47,10 +48,8 @@ def aws_attempt(exc: Exception) -> Attempt:
     from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError  # noqa: PLC0415
 
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
+        code, message = aws_error(exc)
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        message = " ".join(str(error.get("Message", "")).split())[:200]
         reason = f"{code}: {message}" if message else code
         if code in THROTTLING or status >= 500 or status == 429:
             return Retryable(reason=reason)

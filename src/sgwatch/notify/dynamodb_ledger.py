@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sgwatch.errors import DeliveryError
+from sgwatch.errors import DeliveryError, aws_error
 
 TTL_DAYS = 30
 BATCH_SIZE = 25  # BatchWriteItem's limit
@@ -129,7 +129,7 @@ class DynamoSentLedger:
         try:
             yield
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code, _ = aws_error(exc)
             hint = {
                 "ResourceNotFoundException": "check that the table exists in this account and region",
                 "AccessDeniedException": f"check that the role allows {ACTIONS} on the table",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from sgwatch.model import Alert
 from sgwatch.notify.config import EmailConfig
@@ -33,6 +34,8 @@ def _smtp_reply(code: int, text: bytes | str) -> str:
 
 class EmailSender(ChannelSender[EmailConfig]):
     """Sends one email per message to every recipient of the channel."""
+
+    _context: Any = None  # ssl.SSLContext once built (_tls_context)
 
     def destination(self) -> str:
         if self.config.transport == "ses":
@@ -70,6 +73,15 @@ class EmailSender(ChannelSender[EmailConfig]):
             return aws_attempt(exc)
         return Delivered(detail=f"SES message {reply.get('MessageId', '?')}")
 
+    def _tls_context(self) -> Any:
+        """The TLS context, built on first use and kept with the sender (loading a CA bundle reads a file)."""
+        if self._context is None:
+            import ssl  # noqa: PLC0415
+
+            ca_file = self.config.ca_file
+            self._context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        return self._context
+
     def _send_smtp(self, message: EmailMessage) -> Attempt:
         import smtplib  # noqa: PLC0415
         import socket  # noqa: PLC0415
@@ -78,7 +90,7 @@ class EmailSender(ChannelSender[EmailConfig]):
         config = self.config
         host = config.host or "localhost"
         try:
-            context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+            context = self._tls_context()
         except OSError as exc:  # ssl.SSLError is an OSError: a missing, unreadable or non-PEM bundle
             problem = exc.reason if isinstance(exc, ssl.SSLError) else exc.strerror
             return Permanent(

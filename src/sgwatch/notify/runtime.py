@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 from sgwatch.errors import DeliveryError
 from sgwatch.notify.clock import Clock
 from sgwatch.notify.logjson import emit
-from sgwatch.notify.secretref import DEFAULT_MAX_AGE, SecretRef, SecretResolver
+from sgwatch.notify.secretref import SecretRef, SecretResolver
 from sgwatch.notify.transport import HttpClient
+from sgwatch.notify.tuning import DEFAULT_MAX_AGE
 
 if TYPE_CHECKING:
     from sgwatch.notify.config import ChannelConfig

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sgwatch.errors import DeliveryError
+from sgwatch.errors import DeliveryError, aws_error
 from sgwatch.notify.logjson import emit
+from sgwatch.notify.tuning import DEFAULT_MAX_AGE
 
 KINDS = ("env", "ssm", "secretsmanager")
-DEFAULT_MAX_AGE = 300.0  # seconds a resolved secret is used before it is read again (rotation)
 RETRY_STALE = 30.0  # seconds before a failed re-read is tried again (the previous value is used meanwhile)
 
 
@@ -118,7 +118,7 @@ def _boto3_client(service: str, region: str | None) -> Any:
 
 
 def _client_error(secret: SecretRef, exc: Exception) -> DeliveryError:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+    code = aws_error(exc)[0] or type(exc).__name__
     return DeliveryError(f"secret {secret.describe()}: cannot read it ({code}); check the name and IAM access")
 
 

@@ -9,7 +9,6 @@ from types import MappingProxyType
 
 from sgwatch.errors import ConfigError
 from sgwatch.notify.fields import BurstGuard, RateLimit, get_int, get_number, parse_burst, parse_rate
-from sgwatch.notify.secretref import DEFAULT_MAX_AGE
 from sgwatch.yamlsrc import Node, check_keys
 
 DELIVERY_KEYS = (
@@ -23,6 +22,7 @@ DELIVERY_KEYS = (
     "rate_limits",
     "burst",
 )
+DEFAULT_MAX_AGE = 300.0  # seconds a resolved secret is used before it is read again (rotation)
 RATE_LIMITED_TYPES = ("slack", "teams", "pagerduty", "email", "sns", "webhook", "console")
 
 # Slack incoming webhooks: 1 message per second; PagerDuty Events API: 120 events per minute per key;

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sgwatch.notify import Notifier, SentLedger
     from sgwatch.notify.config import NotifyConfig
     from sgwatch.remediate import Reverter
-    from sgwatch.sources.fast import Skipped
+    from sgwatch.sources.base import Skipped
 
 EXECUTED = (RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED)
 

@@ -17,7 +17,7 @@ from sgwatch.runtime.app import App
 from sgwatch.runtime.logs import log_event
 from sgwatch.runtime.remediation import remediate
 from sgwatch.sources import Problem, RawRecord, S3ObjectRef, SourceItem
-from sgwatch.sources.fast import Skipped
+from sgwatch.sources.base import Skipped
 
 FAILED_DELIVERY = (DeliveryStatus.FAILED, DeliveryStatus.RETRYABLE)
 

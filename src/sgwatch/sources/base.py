@@ -58,6 +58,13 @@ class Blob:
 SourceItem = RawRecord | S3ObjectRef | Problem
 
 
+@dataclass(slots=True)
+class Skipped:
+    """How many records a fast read left out because they cannot be security-group changes."""
+
+    records: int = 0
+
+
 class NestingError(ValueError):
     """JSON nested deeper than Python's parser follows (``json`` raises RecursionError)."""
 

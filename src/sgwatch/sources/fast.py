@@ -25,11 +25,11 @@ not a list of objects, ...), or the ``Records`` are another envelope (SQS, SNS, 
 
 # No ``from __future__ import annotations``: msgspec reads the Struct annotations of the classes built
 # inside _codecs() at run time, and they must resolve there.
-import codecs
 import functools
 import itertools
 import json
 import operator
+from codecs import getincrementaldecoder
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -47,13 +47,6 @@ _RECORD_START = b'{"eventVersion"'  # the first key of every record CloudTrail w
 _WINDOW = 8192  # bytes parsed from a record's start at first; four times more until the record fits
 _UTF8_CHUNK = 1 << 16  # bytes the UTF-8 check decodes at a time
 _parse_value = json.JSONDecoder().raw_decode
-
-
-@dataclass(slots=True)
-class Skipped:
-    """How many records a fast read left out because they cannot be security-group changes."""
-
-    records: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,7 +116,7 @@ def _valid_utf8(data: bytes, chunk: int = _UTF8_CHUNK) -> bool:
     """
     if data.isascii():
         return True
-    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    decoder = getincrementaldecoder("utf-8")("surrogatepass")
     view = memoryview(data)
     try:
         for start in range(0, len(data), chunk):

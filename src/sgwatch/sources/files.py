@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from sgwatch.decode import is_sg_candidate
-from sgwatch.sources.base import Problem, RawRecord, SourceItem, load_json
+from sgwatch.sources.base import Problem, RawRecord, Skipped, SourceItem, load_json
 from sgwatch.sources.envelopes import unwrap
-from sgwatch.sources.fast import Skipped, scan_log
+from sgwatch.sources.fast import scan_log
 
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"

@@ -18,8 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sgwatch.errors import SourceError, aws_error_text
-from sgwatch.sources.base import Blob, Problem, SourceItem
-from sgwatch.sources.fast import Skipped
+from sgwatch.sources.base import Blob, Problem, Skipped, SourceItem
 from sgwatch.sources.files import SUFFIXES, read_data
 
 # CloudTrail delivers a file within minutes of its events (its key holds the delivery day and minute);
@@ -100,12 +99,10 @@ class _Lister:
                 f"cannot list: {aws_error_text(exc)} (check the bucket name, region and s3:ListBucket)",
             ) from exc
 
-    def folders(self, prefix: str) -> list[str]:
-        return [
-            str(p["Prefix"])
-            for page in self._pages(Prefix=prefix, Delimiter="/")
-            for p in page.get("CommonPrefixes") or ()
-        ]
+    def folders(self, prefix: str) -> Iterator[str]:
+        for page in self._pages(Prefix=prefix, Delimiter="/"):
+            for entry in page.get("CommonPrefixes") or ():
+                yield str(entry["Prefix"])
 
     def keys(self, prefix: str) -> Iterator[str]:
         for page in self._pages(Prefix=prefix):
@@ -142,15 +139,19 @@ def _child_ok(level: str, name: str, parents: tuple[int, ...], f: KeyFilter) -> 
 
 def _descend(
     lister: _Lister, prefix: str, level: int, parents: tuple[int, ...], f: KeyFilter, *, org: bool
-) -> Iterator[str]:
-    """Day-level (or deeper) prefixes under ``prefix`` whose layout position is in range.
+) -> Iterator[str | Problem]:
+    """Day-level (or deeper) prefixes under ``prefix`` whose layout position is in range; a folder that
+    cannot be listed is a Problem in its place, and its siblings are still listed.
 
     ``org``: an organization folder (``o-…``) may still come before the account folders.
     """
     if level == len(_LEVELS):
         yield prefix
         return
-    for child in lister.folders(prefix):
+    for child in _listed(lister.folders(prefix)):
+        if isinstance(child, Problem):
+            yield child
+            continue
         name = child[len(prefix) :].rstrip("/")
         if org and _LEVELS[level] == "account" and name.startswith("o-"):
             yield from _descend(lister, child, level, parents, f, org=False)  # organization trail
@@ -180,14 +181,21 @@ def _start(prefix: str, f: KeyFilter) -> tuple[int, tuple[int, ...], bool] | Non
     return level, dates, org
 
 
-def _log_keys(lister: _Lister, prefix: str, f: KeyFilter) -> Iterator[str]:
-    """Every CloudTrail log file key to download, in listing order."""
+def _log_keys(lister: _Lister, prefix: str, f: KeyFilter) -> Iterator[str | Problem]:
+    """Every CloudTrail log file key to download, in listing order; a Problem for each folder that cannot be
+    listed, in its place (what can be listed is still read)."""
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     if "AWSLogs" not in prefix.split("/"):
-        found = [p for p in lister.folders(prefix) if p.endswith("/AWSLogs/") or p == "AWSLogs/"]
+        found: list[str] = []
+        for folder in _listed(lister.folders(prefix)):
+            if isinstance(folder, Problem):
+                yield folder
+                return
+            if folder.endswith("/AWSLogs/") or folder == "AWSLogs/":
+                found.append(folder)
         if not found:  # not the CloudTrail layout: every log-like file under the prefix
-            yield from (k for k in lister.keys(prefix) if k.endswith(SUFFIXES) and f.file_ok(k))
+            yield from _logs(lister, prefix, f)
             return
         prefix = found[0]
     start = _start(prefix, f)
@@ -195,7 +203,17 @@ def _log_keys(lister: _Lister, prefix: str, f: KeyFilter) -> Iterator[str]:
         return
     level, dates, org = start
     for folder in _descend(lister, prefix, level, dates, f, org=org):
-        yield from (k for k in lister.keys(folder) if k.endswith(SUFFIXES) and f.file_ok(k))
+        if isinstance(folder, Problem):
+            yield folder
+        else:
+            yield from _logs(lister, folder, f)
+
+
+def _logs(lister: _Lister, folder: str, f: KeyFilter) -> Iterator[str | Problem]:
+    """The log file keys under ``folder`` whose delivery time is in range, or a Problem if it cannot be listed."""
+    for key in _listed(lister.keys(folder)):
+        if isinstance(key, Problem) or (key.endswith(SUFFIXES) and f.file_ok(key)):
+            yield key
 
 
 def fetch_object(client: Any, bucket: str, key: str, *, item_id: str | None = None) -> Blob | Problem:
@@ -222,10 +240,10 @@ def read_object(
     yield from read_data(fetched.data, fetched.origin, item_id=item_id, skipped=skipped)
 
 
-def _listed(keys: Iterator[str]) -> Iterator[str | Problem]:
-    """The keys, then a Problem when listing failed part-way (what was listed is still read)."""
+def _listed(names: Iterator[str]) -> Iterator[str | Problem]:
+    """What one listing yields, then a Problem naming it when it failed part-way."""
     try:
-        yield from keys
+        yield from names
     except ListingError as exc:
         yield Problem(origin=exc.where, message=exc.reason)
 
@@ -233,11 +251,8 @@ def _listed(keys: Iterator[str]) -> Iterator[str | Problem]:
 def _fetch_all(client: Any, bucket: str, keys: Iterable[str | Problem], concurrency: int) -> Iterator[Blob | Problem]:
     """The objects in key order, ``concurrency`` downloads in flight (botocore waits on the network outside
     the GIL, so threads are enough); at most ``concurrency`` objects are held ahead of the consumer."""
-    if concurrency <= 1:
-        yield from (key if isinstance(key, Problem) else fetch_object(client, bucket, key) for key in keys)
-        return
     pending: deque[Future[Blob | Problem] | Problem] = deque()
-    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sgwatch-s3")
+    pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="sgwatch-s3")
     try:
         for key in keys:
             pending.append(key if isinstance(key, Problem) else pool.submit(fetch_object, client, bucket, key))
@@ -280,7 +295,7 @@ def iter_s3_objects(
     bucket, prefix = parse_s3_url(url)
     keep = KeyFilter(since=_utc(since), until=_utc(until), accounts=tuple(accounts), regions=tuple(regions))
     client = client if client is not None else s3_client(concurrency)
-    keys = _listed(_log_keys(_Lister(client, bucket), prefix, keep))
+    keys = _log_keys(_Lister(client, bucket), prefix, keep)
     if not progress:
         yield from _fetch_all(client, bucket, keys, concurrency)
         return

@@ -192,3 +192,10 @@ def test_no_credentials_is_a_clear_error(aws: str, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(DeployError, match="no AWS credentials found"):
         delete("sgw", progress=lambda _line: None, timing=Timing(poll_seconds=0.01, timeout_seconds=1))
+
+
+def test_an_unknown_profile_is_a_clear_error(aws: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    with pytest.raises(DeployError, match=r"opening the AWS session: .*no-such-profile"):
+        delete("sgw", progress=lambda _line: None, timing=Timing(poll_seconds=0.01, timeout_seconds=1))

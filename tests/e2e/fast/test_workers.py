@@ -106,3 +106,13 @@ def test_an_input_of_two_batches_starts_the_other_worker(archive: Path) -> None:
     assert alive == 1  # --workers counts this process
     assert out == expected
     assert stats == expected_stats
+
+
+def test_a_file_gone_before_batching_is_a_problem_not_a_crash(archive: Path) -> None:
+    files = [str(f) for f in walk([str(archive)]) if not isinstance(f, Problem)]
+    gone = str(archive / "gone.json")  # listed, then deleted before the batches were made
+    entries = [*files[:5], gone, *files[5:]]
+    out = list(judge_files(entries, Policy(), workers=2, stats=ScanStats(), today=TODAY, batch_bytes=1))
+    assert [p.message for p in out if isinstance(p, Problem) and p.origin == gone] == [
+        "cannot read: No such file or directory"
+    ]

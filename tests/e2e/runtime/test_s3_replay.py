@@ -133,6 +133,26 @@ def test_unreadable_objects_and_prefixes_are_problems(build: Any) -> None:
     ]
 
 
+def test_a_folder_that_cannot_be_listed_does_not_hide_the_others(archive: Any) -> None:
+    bucket, s3, keys = archive
+    denied = f"logs/AWSLogs/{A}/"
+
+    def deny(params: dict[str, Any], **_: Any) -> None:  # listing account A's folder fails, nothing else
+        if params.get("Prefix") == denied:
+            params["Bucket"] = f"no-such-bucket-{uuid.uuid4().hex[:8]}"
+
+    s3.meta.events.register("provide-client-params.s3.ListObjectsV2", deny)
+    try:
+        fetched = list(iter_s3_objects(f"s3://{bucket}/logs/", client=s3))
+    finally:
+        s3.meta.events.unregister("provide-client-params.s3.ListObjectsV2", deny)
+    problems = [f for f in fetched if isinstance(f, Problem)]
+    assert [p.origin for p in problems] == [f"s3://{bucket}/{denied}"]
+    assert "cannot list: NoSuchBucket" in problems[0].message
+    listed = sorted(f.origin.removeprefix(f"s3://{bucket}/") for f in fetched if isinstance(f, Blob))
+    assert listed == sorted(k for k in keys if f"/{A}/" not in k)  # account B and the organization trail
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_downloads_in_flight_keep_the_key_order(build: Any, concurrency: int) -> None:
     s3 = build.client("s3")

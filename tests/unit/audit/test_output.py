@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from types import ModuleType
 
+import pytest
 from rich.console import Console
 
 from sgwatch.audit.rows import row_line
@@ -80,3 +81,14 @@ def test_both_tables_name_the_actor_the_same_way(sc: ModuleType) -> None:
         assert "assumed-role/Admin/bob" in text
         assert "arn:aws:sts" not in text
         assert "unknown" in text
+
+
+def test_a_damaged_recorded_row_is_a_store_error() -> None:
+    from sgwatch.cli.audit import _row
+    from sgwatch.errors import StoreError
+
+    assert _row('{"event_id": "e"}') == {"event_id": "e"}
+    with pytest.raises(StoreError, match="not JSON"):
+        _row('{"event_id": ')
+    with pytest.raises(StoreError, match="not a JSON object"):
+        _row("[1]")

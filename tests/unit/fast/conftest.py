@@ -18,7 +18,7 @@ from sgwatch.model import Judgement
 from sgwatch.pipeline import ScanStats, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord, SourceItem, read_paths, read_source
-from sgwatch.sources.fast import Skipped
+from sgwatch.sources.base import Skipped
 from tests.conftest import support_module
 
 ROOT = Path(__file__).resolve().parents[3]
