@@ -38,7 +38,6 @@ def get_app(environ: Mapping[str, str]) -> App:
     app = _cache.get(key)
     if app is None:
         import logging  # noqa: PLC0415 - this module imports only what its definitions need (cold start)
-        from dataclasses import replace  # noqa: PLC0415
 
         from sgwatch.runtime.app import build_app  # noqa: PLC0415
         from sgwatch.runtime.clients import AwsClients  # noqa: PLC0415
@@ -46,10 +45,13 @@ def get_app(environ: Mapping[str, str]) -> App:
         from sgwatch.runtime.logs import log_event  # noqa: PLC0415
 
         clients = AwsClients(default_region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
-        settings = load_config_ref(environ.get(CONFIG_ENV), environ, clients, enrich_default=True)
-        table = environ.get(LEDGER_TABLE_ENV, "").strip()
-        if table and not settings.ledger_table:  # the config's own table wins over the stack's
-            settings = replace(settings, ledger_table=table)
+        settings = load_config_ref(
+            environ.get(CONFIG_ENV),
+            environ,
+            clients,
+            enrich_default=True,
+            ledger_table_default=environ.get(LEDGER_TABLE_ENV, "").strip() or None,  # the config's own table wins
+        )
         function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
         app = build_app(settings, clients=clients, own_session_names=(function,) if function else ())
         log_event(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
-from sgwatch.policy.network import is_world, parse_cidr
+from sgwatch.policy.network import WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX, is_world, parse_cidr
 
 Shape = tuple[str, str, int | None, int | None, str]
 
@@ -47,7 +47,7 @@ def rule_shape(change: RuleChange) -> Shape:
 
 
 World = tuple[int, int]  # (IPv4 prefix, IPv6 prefix): a public CIDR this wide or wider is "the world"
-DEFAULT_WORLD: World = (8, 16)  # the policy's defaults (its ``world`` key)
+DEFAULT_WORLD: World = (WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX)  # the policy's defaults (its ``world`` key)
 
 
 def is_world_open(peer: str | None, world: World = DEFAULT_WORLD) -> bool:

@@ -187,13 +187,16 @@ def history(
         elif fmt == "csv":
             write_csv(map(_row, lines), out)
         else:
-            replayed: list[Replay] = []  # the whole trail replayed once, when the first modified row needs it
+            # Replayed once, when the first modified row needs it: the rows' groups, up to the rows' end (a
+            # rule's "before" depends only on earlier changes of its own group).
+            replayed: list[Replay] = []
+            trail = HistoryFilter(group_id=filters.group_id, until=filters.until)
 
             def before(change: RuleChange) -> RuleChange | None:
                 if at_time is not None or change.action != Action.MODIFIED:
                     return None
                 if not replayed:
-                    replayed.append(replay(store.query(HistoryFilter())))
+                    replayed.append(replay(store.query(trail)))
                 return replayed[0].before.get(change.dedup_key)
 
             write_history_table(judgements, out, title, before=before, state=at_time is not None)

@@ -49,7 +49,11 @@ def is_wholly_private(net: IPNetwork) -> bool:
     return any(within(net, p) for p in _private())
 
 
-def is_world(net: IPNetwork, ipv4_prefix: int = 8, ipv6_prefix: int = 16) -> bool:
+WORLD_IPV4_PREFIX = 8  # a public IPv4 range this wide or wider is "the world" (the policy's ``world`` default)
+WORLD_IPV6_PREFIX = 16  # and for IPv6
+
+
+def is_world(net: IPNetwork, ipv4_prefix: int = WORLD_IPV4_PREFIX, ipv6_prefix: int = WORLD_IPV6_PREFIX) -> bool:
     """Not wholly private and at least as wide as /8 (IPv4) or /16 (IPv6): 0.0.0.0/1 and 2000::/3 count."""
     limit = ipv4_prefix if net.version == 4 else ipv6_prefix
     return net.prefixlen <= limit and not is_wholly_private(net)

@@ -35,7 +35,7 @@ from typing import Any
 from sgwatch.errors import PolicyError
 from sgwatch.model import Severity
 from sgwatch.policy.catalog import load_catalog
-from sgwatch.policy.network import IPNetwork, parse_cidr
+from sgwatch.policy.network import WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX, IPNetwork, parse_cidr
 from sgwatch.yamlsrc import Node, check_keys, load_yaml
 
 # Security Hub EC2.19 high-risk ports, plus container, cache, search and cluster admin ports.
@@ -123,8 +123,8 @@ class Policy:
     severities: dict[str, Severity] = field(default_factory=dict)  # overrides of catalog defaults
     admin_ports: frozenset[int] = DEFAULT_ADMIN_PORTS
     web_ports: frozenset[int] = DEFAULT_WEB_PORTS
-    world_ipv4_prefix: int = 8
-    world_ipv6_prefix: int = 16
+    world_ipv4_prefix: int = WORLD_IPV4_PREFIX
+    world_ipv6_prefix: int = WORLD_IPV6_PREFIX
     allowlist: tuple[AllowEntry, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
 
@@ -282,7 +282,7 @@ def parse_policy(doc: Any, source: str) -> Policy:
         admin = admin | _ports(doc, "extra_admin_ports")
     web = _ports(doc, "web_ports") if "web_ports" in doc else DEFAULT_WEB_PORTS
     world = doc.get("world") or {}
-    v4, v6 = 8, 16
+    v4, v6 = WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX
     if world:
         if not isinstance(world, Node):
             raise _err(doc, "world", "world: expected a mapping with ipv4_prefix and/or ipv6_prefix")
@@ -291,7 +291,7 @@ def parse_policy(doc: Any, source: str) -> Policy:
             value = world.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit):
                 raise _err(world, key, f"world: {key}: expected a prefix length 0-{limit}, got {value!r}")
-        v4, v6 = world.get("ipv4_prefix", 8), world.get("ipv6_prefix", 16)
+        v4, v6 = world.get("ipv4_prefix", WORLD_IPV4_PREFIX), world.get("ipv6_prefix", WORLD_IPV6_PREFIX)
     for key in ("allowlist", "suppressions"):
         if doc.get(key) is not None and not isinstance(doc[key], list):
             raise _err(doc, key, f"{key}: expected a list")

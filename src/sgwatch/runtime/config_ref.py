@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sgwatch.errors import ConfigError, aws_error_text
 from sgwatch.runtime.clients import AwsClients
-from sgwatch.settings import Settings, load_settings, load_settings_text
+from sgwatch.settings import Settings, load_settings, load_settings_text, table_name
 
 SSM_PREFIX = "ssm:"
+LEDGER_TABLE_SOURCE = "SGWATCH_LEDGER_TABLE"  # where the default table name comes from, for errors
 
 
 def read_ssm_parameter(name: str, clients: AwsClients) -> str:
@@ -34,15 +35,23 @@ def read_ssm_parameter(name: str, clients: AwsClients) -> str:
 
 
 def load_config_ref(
-    ref: str | None, environ: Mapping[str, str], clients: AwsClients, *, enrich_default: bool = False
+    ref: str | None,
+    environ: Mapping[str, str],
+    clients: AwsClients,
+    *,
+    enrich_default: bool = False,
+    ledger_table_default: str | None = None,
 ) -> Settings:
     """Settings from ``ref`` (path or ``ssm:/name``; None or empty = defaults).
 
-    ``enrich_default`` applies when the config does not say ``enrich:`` itself (the Lambda default is on).
+    The defaults apply when the config does not set the value itself: ``enrich_default`` for ``enrich:``
+    (the Lambda default is on), ``ledger_table_default`` (the stack's table, checked like the config's)
+    for ``audit: {ledger_table: ...}``.
     """
+    table = table_name(ledger_table_default, LEDGER_TABLE_SOURCE) if ledger_table_default else None
     ref = (ref or "").strip()
     if not ref:
-        return Settings(environ=dict(environ), enrich=enrich_default)
+        return Settings(environ=dict(environ), enrich=enrich_default, ledger_table=table)
     if ref.startswith(SSM_PREFIX):
         name = ref[len(SSM_PREFIX) :]
         if not name:
@@ -50,4 +59,8 @@ def load_config_ref(
         settings = load_settings_text(read_ssm_parameter(name, clients), ref, environ)
     else:
         settings = load_settings(Path(ref), environ)
-    return settings if settings.enrich is not None else replace(settings, enrich=enrich_default)
+    return replace(
+        settings,
+        enrich=enrich_default if settings.enrich is None else settings.enrich,
+        ledger_table=settings.ledger_table or table,
+    )

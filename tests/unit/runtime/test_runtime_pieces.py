@@ -129,3 +129,18 @@ def test_build_app_validates_the_notify_section() -> None:
     assert [c.name for c in app.notify_config.channels] == ["webhook"]
     assert app.notifier.config is app.notify_config  # parsed once, at build time
     app.close()
+
+
+def test_the_stack_ledger_table_is_a_checked_default(tmp_path: Path) -> None:
+    from sgwatch.runtime.clients import AwsClients
+    from sgwatch.runtime.config_ref import load_config_ref
+
+    clients = AwsClients(default_region="eu-west-1")  # never used: no ssm: reference
+    assert load_config_ref(None, {}, clients, ledger_table_default="sgw-sent").ledger_table == "sgw-sent"
+    with pytest.raises(ConfigError, match=r"^SGWATCH_LEDGER_TABLE: ledger_table: expected a DynamoDB table name"):
+        load_config_ref(None, {}, clients, ledger_table_default="bad name!")
+    config = tmp_path / "c.yaml"
+    config.write_text("audit:\n  ledger_table: own-table\n")
+    assert load_config_ref(str(config), {}, clients, ledger_table_default="sgw-sent").ledger_table == "own-table"
+    config.write_text("enrich: false\n")
+    assert load_config_ref(str(config), {}, clients, ledger_table_default="sgw-sent").ledger_table == "sgw-sent"
