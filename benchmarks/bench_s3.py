@@ -34,7 +34,7 @@ from sgwatch.pipeline import ScanStats, judge
 from sgwatch.policy import Policy
 from sgwatch.sources import Problem, SourceItem
 from sgwatch.sources.files import read_data
-from sgwatch.sources.s3 import CONCURRENCY, iter_s3_objects
+from sgwatch.sources.s3 import CONCURRENCY, iter_s3_objects, s3_client
 
 TODAY = dt.date(2026, 6, 1)
 BUCKET = "trail"
@@ -63,18 +63,9 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("moto_server did not start")
 
 
-def client(endpoint: str, latency: float) -> Any:
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(max_pool_connections=max(10, CONCURRENCY)),
-    )
+def client(latency: float) -> Any:
+    """The client the scan makes (endpoint and credentials from the environment), GetObject held ``latency`` s."""
+    s3 = s3_client(CONCURRENCY)
     if latency > 0:
         s3.meta.events.register("before-send.s3.GetObject", lambda **_: time.sleep(latency))
     return s3
@@ -135,14 +126,22 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             generate(root, records=args.records, files=args.files)
         port = _free_port()
         endpoint = f"http://127.0.0.1:{port}"
-        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+        saved = dict(os.environ)
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ENDPOINT_URL=endpoint,
+        )
         proc = start_moto(port)
         try:
-            count, size = upload(client(endpoint, 0), root)
-            return run(client(endpoint, args.latency_ms / 1000), count, size, args)
+            count, size = upload(client(0), root)
+            return run(client(args.latency_ms / 1000), count, size, args)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+            os.environ.clear()
+            os.environ.update(saved)  # the other benchmarks see the environment as it was
 
 
 def run(s3: Any, count: int, size: int, args: argparse.Namespace) -> dict[str, float]:

@@ -99,9 +99,7 @@ def test_format_ports(protocol: str | None, low: int | None, high: int | None, t
         ({"peer": "sg-0fed", "peer_kind": PeerKind.GROUP, "peer_account_id": "444455556666"},
          "ingress tcp/22 from sg-0fed (account 444455556666)"),
         ({"action": Action.CREATED, "group_name": "web"}, "security group sg-0a1b2c3d4e5f60718 (web)"),
-        ({"action": Action.DELETED}, "security group sg-0a1b2c3d4e5f60718"),
         ({"action": Action.DELETED, "group_id": None, "group_name": "web"}, "security group web"),
-        ({"action": Action.DELETED, "group_id": None}, "security group"),
         ({"action": Action.ATTACHED, "target": "eni-0abc"}, "security group sg-0a1b2c3d4e5f60718 to eni-0abc"),
         ({"action": Action.ATTACHED, "target": "i-0abc"}, "security group sg-0a1b2c3d4e5f60718 to i-0abc"),
         ({"action": Action.ATTACHED}, "security group sg-0a1b2c3d4e5f60718 to an interface"),
@@ -267,7 +265,7 @@ def test_a_failed_call_reads_the_same_in_the_scan_table_history_and_alerts() -> 
 
 
 def test_the_wording_module_imports_only_the_model() -> None:
-    """Policy, serialize, notify and audit all import it: it must stay pure and pull nothing in."""
+    """Policy, notify, audit, remediation and the CLI import it: it must stay pure and pull nothing in."""
     tree = ast.parse(Path(sgwatch.ruletext.__file__).read_text(encoding="utf-8"))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import gzip
 import json
 import uuid
@@ -30,7 +29,7 @@ def _log(account: str, region: str, when: str) -> bytes:
     """One log file holding one security-group record (event id names where it is) and one other record."""
     rec = load_fixture(SSH)
     rec.update(eventID=f"{account}-{region}-{when}", eventTime=when, recipientAccountId=account, awsRegion=region)
-    other = copy.deepcopy(rec) | {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventID": f"s3-{when}"}
+    other = rec | {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventID": f"s3-{when}"}
     return gzip.compress(json.dumps({"Records": [rec, other]}).encode())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 
 from sgwatch.model import Judgement
@@ -16,7 +15,7 @@ SINCE, UNTIL = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC
 
 
 def _record(when: str, account: str = "111122223333", region: str = "eu-west-1") -> RawRecord:
-    data = copy.deepcopy(load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh"))
+    data = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")  # a fresh dict per call
     data.update(eventID=f"{when}-{account}-{region}", eventTime=when, recipientAccountId=account, awsRegion=region)
     return RawRecord(data=data, origin=when)
 
