@@ -72,6 +72,9 @@ def group_text(change: RuleChange) -> str:
     return " ".join(["security group", *named])
 
 
+GROUP_EVENTS = frozenset({Action.CREATED, Action.DELETED, Action.ATTACHED})  # rule_text names the group itself
+
+
 def rule_text(change: RuleChange) -> str:
     """The rule a change is about, without its group; for a change to the group itself, the group.
 

@@ -85,10 +85,14 @@ class Enricher:
         rule = None
         rule_id = change.rule_id
         if rule_id and change.action is Action.MODIFIED and change.direction is None:
-            fresh = ("rule", region, rule_id) not in self._cache
-            rule = self._cached("rule", region, rule_id, lambda: d.rule(region, rule_id), errors)
-            if fresh and rule is not None and self._on_rule is not None:
-                self._on_rule(change, rule)  # once per describe: a cached answer is no new observation
+
+            def describe_rule() -> RuleFacts | None:  # observed once per describe, not per cached answer
+                found = d.rule(region, rule_id)
+                if found is not None and self._on_rule is not None:
+                    self._on_rule(change, found)
+                return found
+
+            rule = self._cached("rule", region, rule_id, describe_rule, errors)
         prefix_lists: dict[str, tuple[str, ...]] = {}
         peer = change.peer
         if change.peer_kind is PeerKind.PREFIX_LIST and peer:

@@ -152,7 +152,7 @@ class App:
 
     # --- S3 objects ----------------------------------------------------------------------------
 
-    def fetch_object(self, ref: S3ObjectRef, skipped: Skipped | None = None) -> Iterator[SourceItem]:
+    def fetch_object(self, ref: S3ObjectRef, skipped: Skipped) -> Iterator[SourceItem]:
         """The records of one S3 object (an S3 notification) that can be security-group changes, by the fast
         path when installed; the others are counted in ``skipped``. Problems name ``s3://bucket/key``."""
         from sgwatch.sources.s3 import read_object  # noqa: PLC0415

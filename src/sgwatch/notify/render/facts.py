@@ -18,7 +18,7 @@ from sgwatch.model import (
     RuleChange,
     Severity,
 )
-from sgwatch.ruletext import failure_text, rule_text
+from sgwatch.ruletext import GROUP_EVENTS, failure_text, rule_text
 from sgwatch.serialize import format_time
 
 UNKNOWN = "unknown"
@@ -33,7 +33,6 @@ _VERBS = {
     Action.DELETED: "deleted",
     Action.ATTACHED: "attached",
 }
-_GROUP_ACTIONS = (Action.CREATED, Action.DELETED, Action.ATTACHED)  # the rule text names the group itself
 
 
 def severity_label(severity: Severity) -> str:
@@ -95,7 +94,7 @@ def change_line(change: RuleChange) -> str:
     followed by ``(the call failed: UnauthorizedOperation)``."""
     verb = _VERBS.get(change.action, str(change.action))
     text = f"{verb} {rule_text(change)}"
-    if change.action not in _GROUP_ACTIONS:
+    if change.action not in GROUP_EVENTS:
         text += f" on {change.group_id or change.group_name or 'a group'}"
     failure = failure_text(change)
     return f"{text} {failure}" if failure else text
