@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sgwatch.errors import ConfigError, StoreError
 from sgwatch.model import Action, RuleChange, Severity
 
+if TYPE_CHECKING:
+    from sgwatch.settings import Settings
+
 _TIME_HELP = "ISO 8601 (2024-05-01, 2024-05-01T10:00:00Z), a relative age (7d, 12h, 30m, 2w) or 'now'"
+
+
+@functools.cache
+def _settings(config: Path) -> Settings:
+    """The config file's settings, read once per run (the store path and the policy both come from it)."""
+    from sgwatch.settings import load_settings  # noqa: PLC0415
+
+    return load_settings(config)
 
 
 def _db_path(db: Path | None, config: Path | None) -> Path:
@@ -21,9 +34,8 @@ def _db_path(db: Path | None, config: Path | None) -> Path:
         path = db
     else:
         from sgwatch.audit.store import default_db_path  # noqa: PLC0415
-        from sgwatch.settings import load_settings  # noqa: PLC0415
 
-        configured = load_settings(config).db_path if config is not None else None
+        configured = _settings(config).db_path if config is not None else None
         path = configured or default_db_path()
     if not path.exists():
         raise StoreError(f"{path}: no audit database here; record one with `sgwatch scan --db {path}` first")
@@ -62,9 +74,8 @@ _policy_option = click.option(
 def _world(policy_path: Path | None, config: Path | None) -> tuple[int, int]:
     """The (IPv4, IPv6) prefixes that count as "the world": --policy, else the config's policy, else /8 and /16."""
     from sgwatch.policy import load_policy  # noqa: PLC0415
-    from sgwatch.settings import load_settings  # noqa: PLC0415
 
-    path = policy_path or (load_settings(config).policy_path if config is not None else None)
+    path = policy_path or (_settings(config).policy_path if config is not None else None)
     policy = load_policy(path)
     return (policy.world_ipv4_prefix, policy.world_ipv6_prefix)
 
