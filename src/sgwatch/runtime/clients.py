@@ -18,7 +18,15 @@ USER_AGENT = f"sgwatch/{__version__}"
 class AwsClients:
     """``client(service, region)`` cached per (service, region); region None = the environment's region."""
 
-    __slots__ = ("_clients", "_session", "connect_timeout", "default_region", "max_attempts", "read_timeout")
+    __slots__ = (
+        "_clients",
+        "_session",
+        "connect_timeout",
+        "default_region",
+        "max_attempts",
+        "max_pool_connections",
+        "read_timeout",
+    )
 
     def __init__(
         self,
@@ -27,13 +35,16 @@ class AwsClients:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         max_attempts: int = 3,
+        max_pool_connections: int = 10,
     ) -> None:
         """``default_region``: for clients asked without a region (the edge passes ``AWS_REGION``; None lets
-        boto3 resolve it: ``AWS_DEFAULT_REGION``, then the config file)."""
+        boto3 resolve it: ``AWS_DEFAULT_REGION``, then the config file). ``max_pool_connections``: HTTP
+        connections per client (botocore's default, 10; more for many calls in flight at once)."""
         self.default_region = default_region
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_attempts = max_attempts
+        self.max_pool_connections = max_pool_connections
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._session: Any = None  # a boto3 Session (from_session); None: boto3's default session
 
@@ -58,6 +69,7 @@ class AwsClients:
                 connect_timeout=self.connect_timeout,
                 read_timeout=self.read_timeout,
                 retries={"max_attempts": self.max_attempts, "mode": "standard"},
+                max_pool_connections=self.max_pool_connections,
             )
             try:
                 create: Any = boto3.client if self._session is None else self._session.client

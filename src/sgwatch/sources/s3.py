@@ -267,11 +267,11 @@ def _fetch_all(client: Any, bucket: str, keys: Iterable[str | Problem], concurre
 
 
 def s3_client(concurrency: int) -> Any:
-    """An S3 client with a connection for every concurrent download (``AWS_ENDPOINT_URL``/``AWS_REGION`` apply)."""
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    """An S3 client with a connection for every concurrent download and sgwatch's client settings (user
+    agent, timeouts, standard retries: S3's ``SlowDown`` is retried); ``AWS_ENDPOINT_URL``/``AWS_REGION`` apply."""
+    from sgwatch.runtime.clients import AwsClients  # noqa: PLC0415
 
-    return boto3.client("s3", config=Config(max_pool_connections=max(10, concurrency)))
+    return AwsClients(max_pool_connections=max(10, concurrency), max_attempts=5).client("s3")
 
 
 def iter_s3_objects(

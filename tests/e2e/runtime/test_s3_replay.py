@@ -17,7 +17,7 @@ from sgwatch.policy import Policy
 from sgwatch.sources import Problem, RawRecord
 from sgwatch.sources.base import Blob
 from sgwatch.sources.files import read_data
-from sgwatch.sources.s3 import iter_s3_objects
+from sgwatch.sources.s3 import iter_s3_objects, s3_client
 
 from .conftest import load_fixture
 
@@ -173,3 +173,15 @@ def test_downloads_in_flight_keep_the_key_order(build: Any, concurrency: int) ->
     assert "NoSuchKey" in fetched[7].message
     blobs = [f for f in fetched if isinstance(f, Blob)]
     assert [json.loads(f.data)["n"] for f in blobs] == [n for n in range(25) if n != 7]
+
+
+def test_the_default_client_reads_the_archive_with_sgwatch_settings(archive: Any) -> None:
+    bucket, _, keys = archive
+    fetched = list(iter_s3_objects(f"s3://{bucket}/logs/", accounts=[B], concurrency=24))  # s3_client(24)
+    assert sorted(f.origin for f in fetched if isinstance(f, Blob)) == sorted(
+        f"s3://{bucket}/{k}" for k in keys if f"/{B}/" in k
+    )
+    config = s3_client(24).meta.config
+    assert config.max_pool_connections == 24  # one connection per download in flight
+    assert config.user_agent_extra.startswith("sgwatch/")  # sgwatch's own calls are recognisable in CloudTrail
+    assert config.retries == {"mode": "standard", "total_max_attempts": 6}  # S3 SlowDown is retried
