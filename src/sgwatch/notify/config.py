@@ -262,16 +262,29 @@ def _secret(node: Node, key: str, what: str, *, required: bool = False) -> Secre
         raise ConfigError(f"{node.where(key)}: {what}: {key}: {exc}") from None
 
 
-def _check_url(node: Node, key: str, what: str, url: str) -> None:
+def http_scheme(url: str) -> str | None:
+    """``"http"`` or ``"https"`` when ``url`` is an http(s) URL with a host (where a channel may post), else None.
+
+    The one rule for destination URLs, at config load and for a secret-held URL at run time. Raises ValueError
+    when the URL cannot be parsed at all; its message never quotes the URL (the host may be secret).
+    """
     try:
         parts = urlsplit(url)
         scheme, hostname = parts.scheme, parts.hostname
     except ValueError:  # "Invalid IPv6 URL" and the like; their text may quote the (secret) host
+        raise ValueError("cannot be parsed as a URL") from None
+    return scheme if scheme in ("http", "https") and hostname else None
+
+
+def _check_url(node: Node, key: str, what: str, url: str) -> None:
+    try:
+        scheme = http_scheme(url)
+    except ValueError:
         raise ConfigError(
             f"{node.where(key)}: {what}: {key}: cannot be parsed as a URL (check the host part, e.g. a '[' "
             "without ']'); expected an http(s) URL or a secret reference (env:NAME, ssm:/name, secretsmanager:ARN)"
         ) from None
-    if scheme not in ("http", "https") or not hostname:
+    if scheme is None:
         fail(
             node,
             key,

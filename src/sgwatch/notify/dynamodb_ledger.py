@@ -54,14 +54,14 @@ class DynamoSentLedger:
         self._client: Any = None
 
     def sent_rules(self, channel: str, alert_id: str, rule_keys: tuple[str, ...]) -> frozenset[str]:
-        """The keys of ``rule_keys`` already sent: one Query on the alert's partition (on its one item when
-        a single key is asked), whatever the number of rules."""
+        """The keys of ``rule_keys`` already sent: one Query on the alert's partition, whatever the number
+        of rules."""
         wanted = {_stored(key): key for key in rule_keys}
         if not wanted:
             return frozenset()
         found: set[str] = set()
         with self._translate("read"):
-            for page in self._query(_pk(channel, alert_id), next(iter(wanted)) if len(wanted) == 1 else None):
+            for page in self._query(_pk(channel, alert_id)):
                 found.update(item["rule_key"]["S"] for item in page)
         return frozenset(key for stored, key in wanted.items() if stored in found)
 
@@ -87,14 +87,12 @@ class DynamoSentLedger:
             self._client = self._factory()
         return self._client
 
-    def _query(self, pk: str, rule_key: str | None) -> Iterator[Sequence[dict[str, Any]]]:
-        """Pages of items under ``pk`` (only ``rule_key`` when given), read consistently."""
-        condition = "pk = :pk" + (" AND rule_key = :rk" if rule_key is not None else "")
-        values = {":pk": {"S": pk}} | ({":rk": {"S": rule_key}} if rule_key is not None else {})
+    def _query(self, pk: str) -> Iterator[Sequence[dict[str, Any]]]:
+        """Pages of the items under ``pk``, read consistently."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
             "ProjectionExpression": "rule_key",
             "ConsistentRead": True,
         }

@@ -11,6 +11,8 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from sgwatch.errors import DeliveryError
 from sgwatch.model import Delivery, DeliveryStatus
@@ -23,6 +25,7 @@ from sgwatch.notify.runtime import Runtime
 from sgwatch.notify.tuning import DeliveryConfig
 
 OnDelivered = Callable[[ChannelConfig, Message], None]
+T = TypeVar("T")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -75,26 +78,9 @@ def run_jobs(
     for channel, sender, messages in work:
         if not messages:
             continue
-        try:
-            destination = sender.destination()
-        except DeliveryError as exc:
-            _fail_unsent(run, channel, messages, f"not sent: {exc}")
-            continue
-        except Exception as exc:  # one broken destination must not stop the other channels
-            emit(
-                logging.ERROR,
-                "adapter_error",
-                exc_info=True,
-                channel=channel.name,
-                detail=f"{type(exc).__name__}: {exc}",
-            )
-            _fail_unsent(
-                run,
-                channel,
-                messages,
-                f"not sent: internal error in the {channel.type} adapter while resolving the destination: "
-                f"{type(exc).__name__}: {exc}",
-            )
+        destination = _contained(channel, sender.destination, during=" while resolving the destination")
+        if isinstance(destination, Permanent):
+            _fail_unsent(run, channel, messages, f"not sent: {destination.reason}")
             continue
         run.limiter.configure(destination, channel.rate_limit)
         for message in messages:
@@ -108,7 +94,7 @@ def run_jobs(
             runtime.clock.sleep(ready - now)
             now = runtime.clock.monotonic()
         run.limiter.record(job.destination, now)
-        attempt = _attempt(job)
+        attempt = _contained(job.channel, partial(job.sender.send, job.message), message_id=message_id(job.message))
         job.attempts += 1
         emit(
             logging.DEBUG,
@@ -126,41 +112,28 @@ def run_jobs(
             )
             _record_sent(run, job)
         elif isinstance(attempt, Permanent):
-            jobs.remove(job)
-            _finish(run, job.channel, job.message, DeliveryStatus.FAILED, attempts=job.attempts, detail=attempt.reason)
+            _give_up(run, jobs, job, attempt.reason)
             if attempt.channel_wide:
-                for other in [j for j in jobs if j.channel.name == job.channel.name]:
-                    jobs.remove(other)
-                    _finish(
-                        run,
-                        other.channel,
-                        other.message,
-                        DeliveryStatus.FAILED,
-                        attempts=other.attempts,
-                        detail=("not sent" if not other.attempts else f"stopped after {other.attempts} attempts")
-                        + f": channel failed permanently: {attempt.reason}",
-                    )
+                _stop_channel(run, jobs, job.channel, attempt.reason)
         else:
             _reschedule(run, jobs, job, attempt, now=now, start=start)
     return run.outcomes
 
 
-def _attempt(job: _Job) -> Attempt:
-    """One send, with adapter bugs and secret failures contained to this channel."""
+def _contained(channel: ChannelConfig, call: Callable[[], T], *, during: str = "", **log: str) -> T | Permanent:
+    """``call()`` of one adapter, with its secret failures and its bugs contained to its channel.
+
+    A ``DeliveryError`` (a missing secret, an invalid destination) fails the whole channel; any other exception
+    is an adapter bug: logged with its traceback (``log`` adds fields to that line), it fails this call only.
+    """
     try:
-        return job.sender.send(job.message)
+        return call()
     except DeliveryError as exc:
         return Permanent(reason=str(exc), channel_wide=True)
     except Exception as exc:  # one broken adapter must not stop the other channels
-        emit(
-            logging.ERROR,
-            "adapter_error",
-            exc_info=True,
-            channel=job.channel.name,
-            message_id=message_id(job.message),
-            detail=f"{type(exc).__name__}: {exc}",
-        )
-        return Permanent(reason=f"internal error in the {job.channel.type} adapter: {type(exc).__name__}: {exc}")
+        detail = f"{type(exc).__name__}: {exc}"
+        emit(logging.ERROR, "adapter_error", exc_info=True, channel=channel.name, detail=detail, **log)
+        return Permanent(reason=f"internal error in the {channel.type} adapter{during}: {detail}")
 
 
 def _fail_unsent(run: _Run, channel: ChannelConfig, messages: Sequence[Message], detail: str) -> None:
@@ -171,6 +144,13 @@ def _fail_unsent(run: _Run, channel: ChannelConfig, messages: Sequence[Message],
 def _give_up(run: _Run, jobs: list[_Job], job: _Job, detail: str) -> None:
     jobs.remove(job)
     _finish(run, job.channel, job.message, DeliveryStatus.FAILED, attempts=job.attempts, detail=detail)
+
+
+def _stop_channel(run: _Run, jobs: list[_Job], channel: ChannelConfig, reason: str) -> None:
+    """Finalise the channel's other queued messages once it has failed for good."""
+    for other in [j for j in jobs if j.channel.name == channel.name]:
+        done = f"stopped after {other.attempts} attempts" if other.attempts else "not sent"
+        _give_up(run, jobs, other, f"{done}: channel failed permanently: {reason}")
 
 
 def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, now: float, start: float) -> None:

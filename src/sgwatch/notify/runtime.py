@@ -5,18 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, Generic, TypeVar
 
 from sgwatch.errors import DeliveryError
 from sgwatch.notify.clock import Clock
+from sgwatch.notify.config import ChannelConfig, http_scheme
 from sgwatch.notify.logjson import emit
 from sgwatch.notify.secretref import SecretRef, SecretResolver
 from sgwatch.notify.transport import HttpClient
 from sgwatch.notify.tuning import DEFAULT_MAX_AGE
-
-if TYPE_CHECKING:
-    from sgwatch.notify.config import ChannelConfig
+from sgwatch.runtime.clients import USER_AGENT
 
 SECRET_ATTEMPTS = 3  # tries per SSM / Secrets Manager read (a failed read stops the channel for the batch)
 
@@ -55,16 +53,15 @@ class Runtime:
         """A channel URL from its reference; must be http(s). Warns once per channel when not https."""
         url = self.secrets.resolve(ref).strip()
         try:
-            parts = urlsplit(url)
-            scheme, hostname = parts.scheme, parts.hostname
-        except ValueError as exc:  # "Invalid IPv6 URL" and the like; their text may quote the (secret) host
+            scheme = http_scheme(url)
+        except ValueError as exc:
             raise DeliveryError(
                 f"channel {channel}: {ref.describe()} does not hold a valid http(s) URL (it cannot be parsed; "
                 "check the host part, e.g. a '[' without ']'); fix the value"
             ) from exc
-        if scheme not in ("http", "https") or not hostname:
+        if scheme is None:
             raise DeliveryError(f"channel {channel}: {ref.describe()} does not hold an http(s) URL")
-        if parts.scheme != "https" and channel not in self._warned:
+        if scheme != "https" and channel not in self._warned:
             self._warned.add(channel)
             emit(logging.WARNING, "insecure_url", channel=channel, detail="destination URL is not https")
         return url
@@ -78,6 +75,7 @@ class Runtime:
             from botocore.config import Config  # noqa: PLC0415
 
             config = Config(
+                user_agent_extra=USER_AGENT,  # marks sgwatch's own calls in CloudTrail
                 connect_timeout=self.timeout,
                 read_timeout=self.timeout,
                 retries={"total_max_attempts": attempts, "mode": "standard"},
@@ -100,7 +98,7 @@ def fingerprint(kind: str, secret_value: str) -> str:
     return f"{kind}:{hashlib.sha256(secret_value.encode()).hexdigest()[:16]}"
 
 
-C = TypeVar("C", bound="ChannelConfig")
+C = TypeVar("C", bound=ChannelConfig)
 
 
 class ChannelSender(Generic[C]):

@@ -1,9 +1,11 @@
-"""SNS publishing and SSM / Secrets Manager secret references, against moto."""
+"""SNS publishing and SSM / Secrets Manager secret references, against moto (and the requests themselves, against a
+local HTTP server standing in for AWS)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 
 from sgwatch.model import DeliveryStatus
 from sgwatch.notify.delivery import deliver_alerts
+from sgwatch.runtime.clients import USER_AGENT
 
 pytestmark = pytest.mark.e2e
 
@@ -90,3 +93,34 @@ def test_secrets_resolve_from_ssm_and_secrets_manager_at_send_time(
     shown = caplog.text + repr(deliveries)
     assert "XXXXSECRET" not in shown
     assert "TOKENSECRET" not in shown
+
+
+PUBLISHED = (
+    '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId>'
+    "</PublishResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>"
+)
+
+
+def test_every_aws_call_of_notify_names_sgwatch_in_its_user_agent(
+    alerts: ModuleType,
+    sink: Any,
+    config: Any,
+    clock: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    aws_environ: Callable[..., dict[str, str | None]],
+    support: Callable[[str], ModuleType],
+) -> None:
+    """The secret read (SSM, with retries) and the publish (SNS, without) both go through clients that mark
+    sgwatch's own calls; the local server stands in for both endpoints."""
+    support("support/aws.py").apply(monkeypatch, aws_environ(sink.url))
+    topic = "arn:aws:sns:eu-west-1:123456789012:sg-alerts"
+    parameter = {"Parameter": {"Name": "/sgwatch/topic", "Type": "String", "Value": topic, "Version": 1}}
+    sink.script("/", (200, json.dumps(parameter)), (200, PUBLISHED))
+    cfg = config("notify:\n  - type: sns\n    topic_arn: ssm:/sgwatch/topic\n")
+    (delivery,) = deliver_alerts([alerts.critical_ssh()], cfg, clock=clock)
+    assert (delivery.status, delivery.detail) == (DeliveryStatus.DELIVERED, "SNS message m-1")
+    ssm, sns = sink.on("/")
+    assert ssm.headers["x-amz-target"] == "AmazonSSM.GetParameter"
+    assert b"Action=Publish" in sns.body
+    for request in (ssm, sns):
+        assert USER_AGENT in request.headers["user-agent"].split(), request.headers["user-agent"]

@@ -1,27 +1,18 @@
-"""Email over a real SMTP server (aiosmtpd: STARTTLS, AUTH, temporary failures) and over SES (moto)."""
+"""Email over a real SMTP server (aiosmtpd: STARTTLS, implicit TLS, AUTH, temporary failures) and over SES (moto)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
-import ipaddress
 import logging
 import random
-import ssl
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from aiosmtpd.smtp import AuthResult
 
 from sgwatch.model import DeliveryStatus
 from sgwatch.notify.channels import make_sender
@@ -30,96 +21,25 @@ from sgwatch.notify.delivery import deliver_alerts
 from sgwatch.notify.engine import run_jobs
 from sgwatch.notify.runtime import Runtime
 
+from .conftest import Mailbox
+
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 / localhost."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
-@dataclass
-class Mailbox:
-    messages: list[Any] = field(default_factory=list)
-    rcpt_replies: list[str] = field(default_factory=list)  # replies to RCPT TO, used in order
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.rcpt_replies:
-            return self.rcpt_replies.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((session.authenticated, session.ssl is not None, envelope))
-        return "250 Message accepted"
-
-
-def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"alerts", b"s3cret")
-    return AuthResult(success=ok, handled=False)  # unhandled failure: the server replies 535
+SmtpServer = Callable[..., tuple[Mailbox, int]]
 
 
 @pytest.fixture
-def smtp_tls(certificate: tuple[Path, Path], free_port: Callable[[], int]) -> Iterator[tuple[Mailbox, int]]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certificate)
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=authenticate,
-        auth_required=True,
-        server_hostname="localhost",
-    )
-    controller.start()
-    yield mailbox, port
-    controller.stop()
+def smtp_tls(smtp_server: SmtpServer) -> tuple[Mailbox, int]:
+    """A relay that requires STARTTLS and AUTH."""
+    return smtp_server(tls="starttls", auth=True)
 
 
-@pytest.fixture
-def smtp_plain(free_port: Callable[[], int]) -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, server_hostname="localhost")
-    controller.start()
-    yield mailbox, port
-    controller.stop()
-
-
-def smtp_config(config: Any, port: int, cert: Path | None, password: str = "s3cret") -> Any:
+def smtp_config(config: Any, port: int, cert: Path | None, password: str = "s3cret", extra: str = "") -> Any:
     ca = f"    ca_file: {cert}\n" if cert else ""
     return config(
         "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: [secops@example.com, oncall@example.com]\n"
-        f"    host: 127.0.0.1\n    port: {port}\n    username: env:SMTP_USER\n    password: env:SMTP_PASS\n{ca}",
+        f"    host: 127.0.0.1\n    port: {port}\n    username: env:SMTP_USER\n    password: env:SMTP_PASS\n{ca}{extra}",
         {"SMTP_USER": "alerts", "SMTP_PASS": password},
     )
 
@@ -148,6 +68,20 @@ def test_starttls_auth_and_both_bodies(
     assert "<script>" not in html
 
 
+def test_implicit_tls_with_auth(
+    alerts: ModuleType, smtp_server: SmtpServer, certificate: tuple[Path, Path], config: Any, clock: Any
+) -> None:
+    mailbox, port = smtp_server(tls="implicit", auth=True)
+    cfg = smtp_config(config, port, certificate[0], extra="    ssl: true\n")
+    (delivery,) = deliver_alerts([alerts.critical_ssh()], cfg, clock=clock)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1), delivery.detail
+    assert delivery.detail == f"accepted by 127.0.0.1:{port}"
+    ((authenticated, over_tls, envelope),) = mailbox.messages
+    assert authenticated
+    assert over_tls
+    assert envelope.rcpt_tos == ["secops@example.com", "oncall@example.com"]
+
+
 def test_wrong_password_is_permanent(
     alerts: ModuleType, smtp_tls: tuple[Mailbox, int], certificate: tuple[Path, Path], config: Any, clock: Any
 ) -> None:
@@ -171,8 +105,8 @@ def test_untrusted_certificate_is_refused(
     assert mailbox.messages == []
 
 
-def test_temporary_4xx_is_retried(alerts: ModuleType, smtp_plain: tuple[Mailbox, int], config: Any, clock: Any) -> None:
-    mailbox, port = smtp_plain
+def test_temporary_4xx_is_retried(alerts: ModuleType, smtp_server: SmtpServer, config: Any, clock: Any) -> None:
+    mailbox, port = smtp_server()
     mailbox.rcpt_replies = ["451 4.3.0 try again later"]
     cfg = config(
         "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
@@ -181,7 +115,9 @@ def test_temporary_4xx_is_retried(alerts: ModuleType, smtp_plain: tuple[Mailbox,
     (delivery,) = deliver_alerts([alerts.critical_ssh()], cfg, clock=clock)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     assert len(clock.sleeps) == 1
-    assert len(mailbox.messages) == 1
+    ((authenticated, over_tls, _),) = mailbox.messages
+    assert not authenticated
+    assert not over_tls
 
 
 def test_server_down_is_retried_then_reported(
@@ -283,30 +219,19 @@ class OnlyXoauth2(Mailbox):
 
 
 def test_no_common_auth_mechanism_is_permanent_for_the_channel(
-    alerts: ModuleType, config: Any, clock: Any, caplog: pytest.LogCaptureFixture, free_port: Callable[[], int]
+    alerts: ModuleType, smtp_server: SmtpServer, config: Any, clock: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
-    mailbox = OnlyXoauth2()
-    port = free_port()
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=port,
-        server_hostname="localhost",
-        auth_require_tls=False,
-        auth_exclude_mechanism=["LOGIN", "PLAIN"],
+    mailbox, port = smtp_server(
+        mailbox=OnlyXoauth2(), auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN"]
     )
-    controller.start()
-    try:
-        cfg = config(
-            "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
-            f"    host: 127.0.0.1\n    port: {port}\n    starttls: false\n"
-            "    username: env:SMTP_USER\n    password: env:SMTP_PASS\n",
-            {"SMTP_USER": "alerts", "SMTP_PASS": "s3cret"},
-        )
-        deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
-    finally:
-        controller.stop()
+    cfg = config(
+        "notify:\n  - type: email\n    from: sgwatch@example.com\n    to: secops@example.com\n"
+        f"    host: 127.0.0.1\n    port: {port}\n    starttls: false\n"
+        "    username: env:SMTP_USER\n    password: env:SMTP_PASS\n",
+        {"SMTP_USER": "alerts", "SMTP_PASS": "s3cret"},
+    )
+    deliveries = deliver_alerts([alerts.critical_ssh(), alerts.multi_rule()], cfg, clock=clock)
     reason = "SMTP failed (No suitable authentication method found.); check host, port, starttls/ssl and auth settings"
     assert [(d.status, d.attempts, d.detail) for d in deliveries] == [
         (DeliveryStatus.FAILED, 1, reason),

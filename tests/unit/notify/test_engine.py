@@ -1,4 +1,5 @@
-"""run_jobs keeps one channel's failure to resolve its destination away from the other channels."""
+"""run_jobs keeps one channel's failures (its destination, its secrets, its adapter's bugs) away from the other
+channels and finalises every message; resolve_url checks a secret-held URL."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sgwatch.model import DeliveryStatus
 from sgwatch.notify.config import ConsoleConfig, SlackConfig
 from sgwatch.notify.console import ConsoleSender
 from sgwatch.notify.engine import run_jobs
-from sgwatch.notify.outcome import Attempt, Delivered, Message, message_id
+from sgwatch.notify.outcome import Attempt, Delivered, Message, Retryable, message_id
 from sgwatch.notify.runtime import Runtime
 from sgwatch.notify.secretref import SecretRef
 from sgwatch.notify.tuning import DeliveryConfig
@@ -93,3 +94,88 @@ def test_resolve_url_turns_bad_values_into_delivery_errors(clock: Any, value: st
         runtime.resolve_url("hooks", SecretRef(kind="env", ref="URL"))
     assert value not in str(info.value)
     assert "secret-host" not in str(info.value)
+
+
+class Scripted:
+    """An adapter that answers each send with the next scripted outcome, or raises it."""
+
+    def __init__(self, *replies: Attempt | Exception) -> None:
+        self.replies = list(replies)
+        self.sent: list[Message] = []
+
+    @property
+    def name(self) -> str:
+        return "hooks"
+
+    def destination(self) -> str:
+        return "hooks:scripted"
+
+    def send(self, message: Message) -> Attempt:
+        self.sent.append(message)
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def run_scripted(sender: Scripted, batch: list[Any], clock: Any) -> list[tuple[str, DeliveryStatus, int, str]]:
+    channel = SlackConfig(name="hooks", type="slack", url=SecretRef(kind="env", ref="HOOK"))
+    runtime = Runtime(environ={}, clock=clock, timeout=1.0)
+    outcomes = run_jobs(
+        [(channel, sender, batch)],
+        DeliveryConfig(max_attempts=3, backoff_base=1.0),
+        runtime,
+        rng=random.Random(1),
+        on_delivered=lambda _c, _m: None,
+    )
+    return [(message_id(o.message), o.status, o.attempts, o.detail) for o in outcomes]
+
+
+def test_an_adapter_bug_fails_that_message_only_and_is_logged_with_its_traceback(
+    alerts: ModuleType, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
+    batch = [alerts.critical_ssh(), alerts.multi_rule()]
+    sender = Scripted(KeyError("blocks"), Delivered(detail="sent"))
+    assert run_scripted(sender, batch, clock) == [
+        (batch[0].alert_id, DeliveryStatus.FAILED, 1, "internal error in the slack adapter: KeyError: 'blocks'"),
+        (batch[1].alert_id, DeliveryStatus.DELIVERED, 1, "sent"),
+    ]
+    (logged,) = [r for r in caplog.records if '"adapter_error"' in r.getMessage()]
+    assert logged.exc_info is not None
+    assert json.loads(logged.getMessage()) == {
+        "channel": "hooks",
+        "detail": "KeyError: 'blocks'",
+        "event": "adapter_error",
+        "message_id": batch[0].alert_id,
+    }
+
+
+def test_a_channel_that_fails_for_good_finalises_its_queued_messages(alerts: ModuleType, clock: Any) -> None:
+    """The first message waits for a retry when the second one meets a missing secret: both end, with what was
+    done to them, and nothing more is sent."""
+    batch = [alerts.critical_ssh(), alerts.multi_rule(), alerts.malicious()]
+    missing = DeliveryError("secret env:HOOK: not set")
+    sender = Scripted(Retryable(reason="HTTP 503"), missing)
+    assert run_scripted(sender, batch, clock) == [
+        (batch[1].alert_id, DeliveryStatus.FAILED, 1, "secret env:HOOK: not set"),
+        (
+            batch[0].alert_id,
+            DeliveryStatus.FAILED,
+            1,
+            "stopped after 1 attempts: channel failed permanently: secret env:HOOK: not set",
+        ),
+        (batch[2].alert_id, DeliveryStatus.FAILED, 0, "not sent: channel failed permanently: secret env:HOOK: not set"),
+    ]
+    assert sender.sent == batch[:2]
+    assert clock.sleeps == []
+
+
+def test_resolve_url_warns_once_per_channel_when_not_https(clock: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="sgwatch.notify")
+    environ = {"PLAIN": " http://127.0.0.1:9/x \n", "SAFE": "https://hooks.example.invalid/x"}
+    runtime = Runtime(environ=environ, clock=clock, timeout=1.0)
+    for channel, name in [("a", "PLAIN"), ("a", "PLAIN"), ("b", "PLAIN"), ("c", "SAFE")]:
+        assert runtime.resolve_url(channel, SecretRef(kind="env", ref=name)) == environ[name].strip()
+    warned = [json.loads(r.getMessage()) for r in caplog.records if '"insecure_url"' in r.getMessage()]
+    assert [line["channel"] for line in warned] == ["a", "b"]
