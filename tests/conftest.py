@@ -88,6 +88,15 @@ def aws_environ(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[
 
 
 @pytest.fixture
+def local_only_aws(monkeypatch: pytest.MonkeyPatch, aws_environ: Callable[..., dict[str, str | None]]) -> str:
+    """AWS clients built in the test find fake credentials, no user configuration, the region ``aws.REGION``
+    and, should they send anything, a closed port on 127.0.0.1 (one attempt). Returns that region."""
+    aws = support_module("support/aws.py")
+    aws.apply(monkeypatch, {**aws_environ("http://127.0.0.1:9"), "AWS_MAX_ATTEMPTS": "1"})
+    return str(aws.REGION)
+
+
+@pytest.fixture
 def http_sink() -> Iterator[Callable[..., Any]]:
     """``http_sink(keep_alive=False)``: a started HTTP receiver on 127.0.0.1, stopped after the test."""
     module = support_module("support/http_sink.py")

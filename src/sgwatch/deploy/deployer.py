@@ -1,8 +1,9 @@
 """Deploy or tear down the sgwatch stack: upload the package, create/update through a change set, wait, report.
 
 Every step is reported through ``progress`` (one line each), the function role's optional grants (secrets,
-SES identities, derived from the config) before the change set. A change set with no changes is not an error.
-A failed stack operation raises DeployError naming the resources that failed and CloudFormation's reason.
+SES identities and SNS topics derived from the config; KMS keys) before the change set. A change set with no
+changes is not an error. A failed stack operation raises DeployError naming the resources that failed and
+CloudFormation's reason.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ class DeployResult:
     changes: tuple[str, ...] = ()
     outputs: Mapping[str, str] = field(default_factory=dict)
     package_key: str | None = None
-    grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # grant parameter -> ARNs (central stack)
 
 
 def _now() -> datetime:
@@ -259,7 +259,8 @@ def deploy(
     """Create or update ``stack_name`` from the template for ``options`` through a change set.
 
     With a ``ConfigYaml`` parameter (``--config``), the function role's optional grants are derived from its
-    notify section (``config_source`` names it in messages); grant parameters in ``parameters`` win.
+    notify section (``config_source`` names it in messages); grant parameters in ``parameters`` win. The plan
+    of the grants goes to ``progress`` before the change set is created.
     """
     given = dict(parameters)
     central = options.org_member is None
@@ -270,12 +271,10 @@ def deploy(
     stack = _Stack(aws, stack_name, progress, timing)
     existing = describe_stack(aws, stack_name)
     kind = change_set_type(existing, stack_name)
-    grants: dict[str, tuple[str, ...]] = {}
     account = None
     if central:
         plan, account = _plan_grants(aws, needs, given, existing, kind)
         given.update(plan.parameters)
-        grants = {name: plan.arns(name) for name in plan.grants}
         for line in plan.lines():
             progress(line)
     package_key = None
@@ -300,7 +299,6 @@ def deploy(
             status="NO_CHANGES",
             outputs=stack_names(aws, stack_name),
             package_key=package_key,
-            grants=grants,
         )
     change_set, described = created
     changes = tuple(format_change(c) for c in described["Changes"])
@@ -309,9 +307,7 @@ def deploy(
     if dry_run:
         _discard(stack, change_set, kind)
         progress(f"dry run: {len(changes)} change(s) not applied; the change set was deleted")
-        return DeployResult(
-            stack_name=stack_name, status="DRY_RUN", changes=changes, package_key=package_key, grants=grants
-        )
+        return DeployResult(stack_name=stack_name, status="DRY_RUN", changes=changes, package_key=package_key)
     with calling(f"executing change set {change_set!r}"):
         stack.cfn.execute_change_set(StackName=stack_name, ChangeSetName=change_set)
     status, events = stack.wait()
@@ -328,7 +324,6 @@ def deploy(
         changes=changes,
         outputs=outputs,
         package_key=package_key,
-        grants=grants,
     )
 
 

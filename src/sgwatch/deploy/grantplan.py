@@ -1,10 +1,13 @@
 """Which optional grants a config needs (sgwatch.deploy.grants): the secrets its channels read, the SES identities
-its email channels send from, as ARNs in the deploy's partition, region and account.
+its email channels send from, the SNS topics its sns channels publish to, as ARNs in the deploy's partition,
+region and account.
 
 Pure: the config is parsed with the notify stage's own parser (read-only), nothing is called. A secret given by
 name becomes the documented ``name-??????`` pattern (the six characters Secrets Manager appends); an SES sender
 ``alerts@mail.example.com`` needs whichever identity is verified, so the address and each of its domains are
-granted. Values given with ``--parameter`` win over derived ones; derived ARNs they leave out are reported.
+granted; a topic ARN is granted as written, and one read from a secret reference cannot be known here, so the
+plan says to pass it. Values given with ``--parameter`` win over derived ones; derived ARNs they leave out are
+reported. The KMS keys are never derived: ``--parameter KmsKeyArns``, else the stack's value.
 """
 
 from __future__ import annotations
@@ -14,31 +17,28 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sgwatch.deploy.grants import GRANTS
-from sgwatch.errors import ConfigError, DeployError
-from sgwatch.notify.config import EmailConfig, parse_notify
-from sgwatch.notify.secretref import SecretRef
+from sgwatch.deploy.grants import GRANTS, Grant
+from sgwatch.deploy.pipeline import TOPIC_ENV
+from sgwatch.errors import DeployError
+from sgwatch.notify.config import EmailConfig, SnsConfig, parse_notify
+from sgwatch.notify.secretref import ARN_SHAPES, SecretRef
 from sgwatch.settings import Settings, load_settings_text
 
 SECRET_SUFFIX = "-??????"  # Secrets Manager appends "-" and six random characters to a secret's ARN
 _COMPLETE_SECRET = re.compile(r"-[A-Za-z0-9]{6}$")  # how Secrets Manager itself tells a complete ARN
-_ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:[^:]*:[^:]*:.+$")
-# What a reference holding an ARN must look like (the secret without #json_key, the parameter with a selector).
-_REFERENCE_ARNS = {
-    "secretsmanager": (
-        re.compile(r"^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+$"),
-        "arn:<partition>:secretsmanager:<region>:<account>:secret:<name>",
-    ),
-    "ssm": (
-        re.compile(r"^arn:[a-z-]+:ssm:[a-z0-9-]+:\d{12}:parameter/[^:]+(:[^:]+)?$"),
-        "arn:<partition>:ssm:<region>:<account>:parameter/<name>",
-    ),
+_ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9*?-]+:[^:]*:[^:]*:.+$")
+_PARAMETER_OF = {
+    "secretsmanager": "SecretArns",
+    "ssm": "SecretParameterArns",
+    "ses": "SesIdentityArns",
+    "sns": "SnsTopicArns",
 }
-_PARAMETER_OF = {"secretsmanager": "SecretArns", "ssm": "SecretParameterArns", "ses": "SesIdentityArns"}
 _EXAMPLES = {
     "SecretArns": "arn:aws:secretsmanager:<region>:<account>:secret:<name>-??????",
     "SecretParameterArns": "arn:aws:ssm:<region>:<account>:parameter/<name>",
     "SesIdentityArns": "arn:aws:ses:<region>:<account>:identity/<address or domain>",
+    "SnsTopicArns": "arn:aws:sns:<region>:<account>:<topic>",
+    "KmsKeyArns": "arn:aws:kms:<region>:<account>:key/<key id>",
 }
 
 
@@ -46,8 +46,8 @@ _EXAMPLES = {
 class Need:
     """A resource a channel reads or sends through at send time, as the config names it."""
 
-    service: str  # secretsmanager | ssm | ses
-    name: str  # secret id, parameter name or ARN, or the sender address
+    service: str  # secretsmanager | ssm | ses | sns
+    name: str  # secret id, parameter name or ARN, the sender address, or the topic ARN (or the reference to it)
     region: str | None  # the channel's own region (SES); None: the function's
     where: str  # file:line and the channel's key, for the plan
 
@@ -72,18 +72,15 @@ class GrantPlan:
     parameters: Mapping[str, str]  # derived values to pass to the stack (explicit ones are already given)
     warnings: tuple[str, ...] = ()
 
-    def arns(self, parameter: str) -> tuple[str, ...]:
-        return tuple(granted.arn for granted in self.grants[parameter])
-
     def lines(self) -> tuple[str, ...]:
         """The plan: one line per granted ARN (or ``none``), then the warnings."""
-        out = ["function role grants for the config's secrets and SES email:"]
+        out = ["function role grants for the config's secrets, SES email, SNS topics and KMS keys:"]
         for grant in GRANTS:
             entries = self.grants[grant.parameter]
             if not entries:
-                out.append(f"  {grant.action:<30} none ({grant.parameter} empty)")
+                out.append(f"  {grant.label:<30} none ({grant.parameter} empty)")
             for entry in entries:
-                out.append(f"  {grant.action:<30} {entry.arn}  <- {entry.origin}")
+                out.append(f"  {grant.label:<30} {entry.arn}  <- {entry.origin}")
         out += [f"warning: {text}" for text in self.warnings]
         return tuple(out)
 
@@ -94,33 +91,29 @@ def config_needs(text: str, source: str) -> tuple[Need, ...]:
 
 
 def settings_needs(settings: Settings) -> tuple[Need, ...]:
-    """Every secret reference of the notify channels (Secrets Manager, SSM) and every SES sender, in order."""
+    """Every secret reference of the notify channels (Secrets Manager, SSM), every SES sender and every SNS
+    topic but the stack's own, in order. A reference holding another service's ARN failed in parse_notify."""
     needs: list[Need] = []
     for index, channel in enumerate(parse_notify(settings).channels):
         label = f"{channel.where}: notify[{index}] ({channel.name})"
         for field in dataclasses.fields(channel):
             value = getattr(channel, field.name)
-            if isinstance(value, SecretRef) and value.kind in _REFERENCE_ARNS:
-                needs.append(_reference(value, f"{label}: {field.name}"))
+            if isinstance(value, SecretRef) and value.kind in ARN_SHAPES:
+                needs.append(Need(service=value.kind, name=value.ref, region=None, where=f"{label}: {field.name}"))
         if isinstance(channel, EmailConfig) and channel.transport == "ses":
             address = channel.sender.rpartition("<")[2].rstrip(">").strip()
             needs.append(Need(service="ses", name=address, region=channel.region, where=f"{label}: from {address}"))
+        if isinstance(channel, SnsConfig) and channel.topic_arn.describe() != f"env:{TOPIC_ENV}":
+            topic = channel.topic_arn.ref if channel.topic_arn.kind == "inline" else channel.topic_arn.describe()
+            needs.append(Need(service="sns", name=topic, region=None, where=f"{label}: topic_arn"))
     return tuple(needs)
 
 
-def _reference(secret: SecretRef, where: str) -> Need:
-    """The need of a Secrets Manager or SSM reference; ConfigError when it holds an ARN of another kind."""
-    target = secret.ref.partition("#")[0] if secret.kind == "secretsmanager" else secret.ref
-    pattern, expected = _REFERENCE_ARNS[secret.kind]
-    if target.startswith("arn:") and not pattern.match(target):
-        raise ConfigError(
-            f"{where}: {secret.kind}:{target}: not a {secret.kind} ARN; give {expected}, or the name alone"
-        )
-    return Need(service=secret.kind, name=secret.ref, region=None, where=where)
-
-
 def need_arns(need: Need, *, partition: str, region: str, account: str) -> tuple[str, ...]:
-    """The ARNs that grant ``need``: names are placed in ``partition``, ``region`` and ``account``."""
+    """The ARNs that grant ``need``: names are placed in ``partition``, ``region`` and ``account``. A topic ARN
+    is used as written; none for a topic read from a reference at send time (the deploy cannot know it)."""
+    if need.service == "sns":
+        return (need.name,) if need.name.startswith("arn:") else ()
     if need.service == "secretsmanager":
         return (_secret_arn(need, partition=partition, region=region, account=account),)
     if need.service == "ssm":
@@ -176,14 +169,20 @@ def _items(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
-def split_arns(parameter: str, value: str) -> tuple[str, ...]:
-    """A ``--parameter`` value as its ARNs; DeployError for an item that is not an ARN."""
+def split_arns(grant: Grant, value: str) -> tuple[str, ...]:
+    """A ``--parameter`` value as its ARNs; DeployError for an item that is not an ARN of the grant's service
+    (a KMS alias ARN included: IAM matches the key's ARN, so an alias grants nothing)."""
     arns = _items(value)
+    name = grant.parameter
+    fix = "leave the parameter out to derive it from --config" if grant.derived else "give the keys' ARNs"
     for arn in arns:
-        if not _ARN.match(arn):
+        what = "an ARN" if not _ARN.match(arn) else f"a {grant.service} ARN"
+        if what == "an ARN" or not covers(arn.split(":")[2], grant.service):
+            raise DeployError(f"--parameter {name}: {arn!r} is not {what} (expected e.g. {_EXAMPLES[name]}); {fix}")
+        if grant.service == "kms" and arn.split(":", 5)[5].startswith("alias/"):
             raise DeployError(
-                f"--parameter {parameter}: {arn!r} is not an ARN (expected e.g. {_EXAMPLES[parameter]}); "
-                "leave the parameter out to derive it from --config"
+                f"--parameter {name}: {arn!r} does not name a key (IAM matches the key's ARN, not an alias: "
+                f"expected e.g. {_EXAMPLES[name]})"
             )
     return arns
 
@@ -194,32 +193,53 @@ def covers(pattern: str, arn: str) -> bool:
     return re.fullmatch(regex, arn) is not None
 
 
+def _override_warnings(grant: Grant, arns: Sequence[str], derived: Sequence[Resolved]) -> list[str]:
+    """What ``--parameter`` ``arns`` leave uncovered: derived needs none of whose ARNs they match."""
+    name = grant.parameter
+    return [
+        f"--parameter {name} covers none of {', '.join(item.arns)}, needed by {item.need.where}: "
+        "that channel will fail with AccessDenied"
+        for item in derived
+        if item.need.parameter == name and item.arns and not any(covers(p, arn) for p in arns for arn in item.arns)
+    ]
+
+
+def _unknown_warnings(grant: Grant, derived: Sequence[Resolved], given: Mapping[str, str]) -> list[str]:
+    """Needs whose ARN is read at send time (a topic behind a reference), unless ``--parameter`` lists some."""
+    name = grant.parameter
+    if _items(given.get(name, "")):
+        return []  # what the reference holds cannot be checked here: the operator's list stands
+    return [
+        f"{item.need.where}: the topic is read from {item.need.name} at send time, so deploy cannot grant it: "
+        f"pass its ARN with --parameter {name}=... (with the other topics' ARNs), or that channel will fail "
+        "with AccessDenied"
+        for item in derived
+        if item.need.parameter == name and not item.arns
+    ]
+
+
 def plan_grants(
     derived: Sequence[Resolved] | None,
     given: Mapping[str, str],
     previous: Mapping[str, str],
 ) -> GrantPlan:
     """The grant parameters: given with ``--parameter``, else ``derived`` from the config, else ``previous``
-    (the stack's values on an update without a config), else empty."""
+    (the stack's values on an update without a config, or for a grant no config names), else empty."""
     grants: dict[str, tuple[Granted, ...]] = {}
     parameters: dict[str, str] = {}
     warnings: list[str] = []
     for grant in GRANTS:
         name = grant.parameter
-        from_config = _grouped(derived or (), name)
         if name in given:
-            arns = split_arns(name, given[name])
+            arns = split_arns(grant, given[name])
             grants[name] = tuple(Granted(arn=arn, origin=f"--parameter {name}") for arn in arns)
-            warnings += [
-                f"--parameter {name} covers none of {', '.join(item.arns)}, needed by {item.need.where}: "
-                "that channel will fail with AccessDenied"
-                for item in derived or ()
-                if item.need.parameter == name and not any(covers(p, arn) for p in arns for arn in item.arns)
-            ]
-        elif derived is not None:
-            grants[name] = from_config
-            parameters[name] = ",".join(entry.arn for entry in from_config)
+            warnings += _override_warnings(grant, arns, derived or ())
+        elif derived is not None and grant.derived:
+            grants[name] = _grouped(derived, name)
+            parameters[name] = ",".join(entry.arn for entry in grants[name])
         else:
+            why = "no --config" if grant.derived else f"not in the config; change it with --parameter {name}="
             kept = _items(previous.get(name, ""))
-            grants[name] = tuple(Granted(arn=arn, origin="the stack's value (no --config)") for arn in kept)
+            grants[name] = tuple(Granted(arn=arn, origin=f"the stack's value ({why})") for arn in kept)
+        warnings += _unknown_warnings(grant, derived or (), given)
     return GrantPlan(grants=grants, parameters=parameters, warnings=tuple(warnings))

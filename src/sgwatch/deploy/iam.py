@@ -2,8 +2,10 @@
 
 Every action is spelled out (no wildcards). Resources are the stack's own, except the EC2 read actions,
 which do not support resource-level permissions and therefore need ``"*"``, and the optional grants (secrets,
-SES identities), which name exactly the ARNs their parameters list (sgwatch.deploy.grants). The function's
-grants are the calls its code makes (tests/unit/deploy/test_iam_actions.py derives them from the source).
+SES identities, SNS topics, KMS keys), which name exactly the ARNs their parameters list
+(sgwatch.deploy.grants). The function's grants are the calls its code makes (derived from the source by
+tests/unit/deploy/test_iam_actions.py), plus the KMS use that Secrets Manager, SSM and SNS make on its behalf
+with customer-managed keys, allowed only through those services.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ RUNTIME = f"python{LAMBDA_PYTHON}"
 FUNCTION_TIMEOUT_SECONDS = 60
 DEFAULT_CONFIG_PARAMETER = "/sgwatch/config"
 DEFAULT_CONFIG_YAML = "enrich: true"
+TOPIC_ENV = "SGWATCH_SNS_TOPIC_ARN"  # the function's variable holding the stack's topic (granted sns:Publish)
 # Values CloudWatch Logs accepts for RetentionInDays.
 RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -215,7 +216,7 @@ def _function() -> Json:
                 "Environment": {
                     "Variables": {
                         "SGWATCH_CONFIG": sub("ssm:${ConfigParameterName}"),
-                        "SGWATCH_SNS_TOPIC_ARN": ref("AlertTopic"),
+                        TOPIC_ENV: ref("AlertTopic"),
                         "SGWATCH_LEDGER_TABLE": ref("SentLedgerTable"),
                     }
                 },

@@ -1,13 +1,16 @@
 """Secret references (``env:NAME``, ``ssm:/param``, ``secretsmanager:ARN``) resolved at send time.
 
-Resolved values are kept for a bounded time (``max_age``), so a long-lived process picks up a rotated secret.
-A resolved value is never logged, printed or put in an error message; errors name the reference only.
+A reference is checked when the config is read: one that holds an ARN must hold an ARN of its own service, so
+``secretsmanager:arn:aws:ssm:...`` fails at load time, not at the first alert. Resolved values are kept for a
+bounded time (``max_age``), so a long-lived process picks up a rotated secret. A resolved value is never logged,
+printed or put in an error message; errors name the reference only.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +22,17 @@ from sgwatch.notify.tuning import DEFAULT_MAX_AGE
 
 KINDS = ("env", "ssm", "secretsmanager")
 RETRY_STALE = 30.0  # seconds before a failed re-read is tried again (the previous value is used meanwhile)
+# What a reference holding an ARN must hold (a secret without its #json_key; a parameter with a selector).
+ARN_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "secretsmanager": (
+        re.compile(r"^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:]+$"),
+        "arn:<partition>:secretsmanager:<region>:<account>:secret:<name>",
+    ),
+    "ssm": (
+        re.compile(r"^arn:[a-z-]+:ssm:[a-z0-9-]+:\d{12}:parameter/[^:]+(:[^:]+)?$"),
+        "arn:<partition>:ssm:<region>:<account>:parameter/<name>",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,13 +44,23 @@ class SecretRef:
 
     @classmethod
     def parse(cls, text: str) -> SecretRef:
-        """``env:NAME`` / ``ssm:NAME`` / ``secretsmanager:ARN[#json_key]``; anything else is inline."""
+        """``env:NAME`` / ``ssm:NAME`` / ``secretsmanager:ARN[#json_key]``; anything else is inline.
+
+        ValueError (naming the reference, never a value) for an empty reference, or one holding an ARN that
+        is not its service's (``secretsmanager:arn:aws:ssm:...``).
+        """
         head, sep, rest = text.partition(":")
-        if sep and head in KINDS:
-            if not rest.strip():
-                raise ValueError(f"{head}: reference is empty (expected {head}:<name>)")
-            return cls(kind=head, ref=rest.strip())
-        return cls(kind="inline", ref=text)
+        if not sep or head not in KINDS:
+            return cls(kind="inline", ref=text)
+        ref = rest.strip()
+        if not ref:
+            raise ValueError(f"{head}: reference is empty (expected {head}:<name>)")
+        if head in ARN_SHAPES:
+            target = ref.partition("#")[0] if head == "secretsmanager" else ref
+            pattern, expected = ARN_SHAPES[head]
+            if target.startswith("arn:") and not pattern.match(target):
+                raise ValueError(f"{head}:{target}: not a {head} ARN; give {expected}, or the name alone")
+        return cls(kind=head, ref=ref)
 
     @property
     def is_reference(self) -> bool:
@@ -112,9 +136,14 @@ class SecretResolver:
 
 
 def _boto3_client(service: str, region: str | None) -> Any:
-    import boto3  # noqa: PLC0415
+    """A plain boto3 client (``region`` None: the environment's), marked with sgwatch's user agent."""
+    import boto3  # noqa: PLC0415 - heavy: only when a secret is read
+    from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client(service, region_name=region) if region else boto3.client(service)  # type: ignore[call-overload]
+    from sgwatch.runtime.clients import USER_AGENT  # noqa: PLC0415 - keeps this module's import light
+
+    config = Config(user_agent_extra=USER_AGENT)
+    return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
 def _client_error(secret: SecretRef, exc: Exception) -> DeliveryError:

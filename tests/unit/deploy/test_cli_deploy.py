@@ -24,6 +24,24 @@ def test_template_prints_the_built_template() -> None:
     assert yaml.safe_load(result.stdout) == expected
 
 
+def test_template_output_takes_every_grant_parameter_for_your_own_pipeline() -> None:
+    result = CliRunner().invoke(cli, ["template", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for name in ("SecretArns", "SecretParameterArns", "SesIdentityArns", "SnsTopicArns", "KmsKeyArns"):
+        assert (doc["Parameters"][name]["Type"], doc["Parameters"][name]["Default"]) == ("CommaDelimitedList", "")
+    conditional = {
+        entry["Fn::If"][1]["Sid"]: entry["Fn::If"]
+        for entry in doc["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        if "Fn::If" in entry
+    }
+    assert conditional["PublishToChannelTopics"][0] == "HasSnsTopicArns"
+    assert conditional["PublishToChannelTopics"][1]["Resource"] == {"Ref": "SnsTopicArns"}
+    assert conditional["UseCustomerManagedKeys"][0] == "HasKmsKeyArns"
+    assert conditional["UseCustomerManagedKeys"][1]["Resource"] == {"Ref": "KmsKeyArns"}
+    assert "kms:ViaService" in conditional["UseCustomerManagedKeys"][1]["Condition"]["StringEquals"]
+
+
 def test_template_org_member() -> None:
     arn = "arn:aws:events:eu-west-1:111122223333:event-bus/default"
     result = CliRunner().invoke(cli, ["template", "--org-member", arn, "--format", "json"])

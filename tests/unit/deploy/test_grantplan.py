@@ -1,4 +1,5 @@
-"""The optional grants a config needs: secrets its channels reference, SES identities its email channels use.
+"""The optional grants a config needs: secrets its channels reference, SES identities its email channels use,
+SNS topics its sns channels publish to; and the KMS keys, which only ``--parameter`` (or the stack) sets.
 
 Each config in tests/unit/deploy/configs/ is a golden case (tests/golden/deploy/grants_<name>.json): the needs
 found, the parameter values derived, and the plan lines ``sgwatch deploy`` prints.
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from sgwatch.cli import cli
 from sgwatch.deploy.grantplan import (
+    GrantPlan,
     Need,
     config_needs,
     covers,
@@ -23,12 +25,18 @@ from sgwatch.deploy.grantplan import (
     need_arns,
     plan_grants,
 )
-from sgwatch.deploy.grants import GRANT_PARAMETERS
 from sgwatch.errors import ConfigError, DeployError
 
 CONFIGS = Path(__file__).with_name("configs")
 ACCOUNT = "123456789012"
 AT = {"partition": "aws", "region": "us-east-1", "account": ACCOUNT}
+DERIVED = ("SecretArns", "SecretParameterArns", "SesIdentityArns", "SnsTopicArns")  # from the notify section
+KMS_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TOPIC = f"arn:aws:sns:eu-west-1:{ACCOUNT}:sec-alerts"
+
+
+def arns(plan: GrantPlan, parameter: str) -> tuple[str, ...]:
+    return tuple(granted.arn for granted in plan.grants[parameter])
 
 
 def needs_of(text: str) -> tuple[Need, ...]:
@@ -55,11 +63,13 @@ def test_golden_grants(path: Path, golden_json: Callable[[str, Any], None]) -> N
 
 def test_every_grant_parameter_is_set_from_a_config_so_removed_references_lose_their_grant() -> None:
     plan = plan_grants(derive_grants(needs_of("enrich: true\n"), **AT), {}, {"SecretArns": "arn:aws:x:::y"})
-    assert dict(plan.parameters) == dict.fromkeys(GRANT_PARAMETERS, "")
+    assert dict(plan.parameters) == dict.fromkeys(DERIVED, "")
     assert plan.lines()[1:] == (
         "  secretsmanager:GetSecretValue  none (SecretArns empty)",
         "  ssm:GetParameter               none (SecretParameterArns empty)",
         "  ses:SendEmail                  none (SesIdentityArns empty)",
+        "  sns:Publish                    none (SnsTopicArns empty)",
+        "  kms:Decrypt/GenerateDataKey    none (KmsKeyArns empty)",
     )
 
 
@@ -138,7 +148,8 @@ def test_smtp_email_without_secret_references_needs_nothing() -> None:
     ],
 )
 def test_a_reference_holding_the_wrong_kind_of_arn_is_a_config_error(reference: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=rf"^sgwatch\.yaml:2: notify\[0\] \(slack\): url: .*{message}; give arn:"):
+    # Raised while the config loads (SecretRef.parse), so the line is the key's, not the channel's.
+    with pytest.raises(ConfigError, match=rf"^sgwatch\.yaml:3: notify\[0\] \(slack\): url: .*{message}; give arn:"):
         needs_of(one_channel(reference))
 
 
@@ -175,9 +186,9 @@ def test_parameter_overrides_win_and_uncovered_needs_are_warned_about() -> None:
         "SesIdentityArns": f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/other.example",
     }
     plan = plan_grants(derived, given, {})
-    assert dict(plan.parameters) == {"SecretParameterArns": ""}  # the given ones go to the stack as given
-    assert plan.arns("SecretArns") == (given["SecretArns"],)
-    assert plan.arns("SesIdentityArns") == (given["SesIdentityArns"],)
+    assert dict(plan.parameters) == {"SecretParameterArns": "", "SnsTopicArns": ""}  # given ones go as given
+    assert arns(plan, "SecretArns") == (given["SecretArns"],)
+    assert arns(plan, "SesIdentityArns") == (given["SesIdentityArns"],)
     (warning,) = plan.warnings
     assert warning == (
         f"--parameter SesIdentityArns covers none of arn:aws:ses:us-east-1:{ACCOUNT}:identity/alerts@example.com, "
@@ -198,7 +209,7 @@ def test_one_verified_identity_of_the_sender_is_enough() -> None:
 
 def test_an_empty_override_grants_nothing() -> None:
     plan = plan_grants(derive_grants(needs_of(ses_and_secret()), **AT), {"SecretArns": ""}, {})
-    assert plan.arns("SecretArns") == ()
+    assert arns(plan, "SecretArns") == ()
     assert [w.split(" covers")[0] for w in plan.warnings] == ["--parameter SecretArns"]
 
 
@@ -215,24 +226,102 @@ def test_without_a_config_an_update_keeps_the_stacks_grants_and_a_create_has_non
     }
     kept = plan_grants(None, {}, previous)
     assert dict(kept.parameters) == {}  # the stack keeps its previous values
-    assert kept.arns("SecretArns") == (
+    assert arns(kept, "SecretArns") == (
         "arn:aws:secretsmanager:us-east-1:1:secret:a-??????",
         "arn:aws:secretsmanager:us-east-1:1:secret:b",
     )
     assert "<- the stack's value (no --config)" in kept.lines()[1]
-    assert plan_grants(None, {}, {}).grants == dict.fromkeys(GRANT_PARAMETERS, ())
+    assert plan_grants(None, {}, {}).grants == dict.fromkeys((*DERIVED, "KmsKeyArns"), ())
 
 
-@pytest.fixture
-def local_only_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Should the command reach AWS after all, it meets a closed port on 127.0.0.1 with fake credentials."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+def sns_channels(*topics: str) -> str:
+    """One sns channel per topic, named sns0, sns1, ... (each channel starts on line 2 + 3 * its index)."""
+    return "notify:\n" + "".join(
+        f"  - type: sns\n    name: sns{index}\n    topic_arn: {topic}\n" for index, topic in enumerate(topics)
+    )
+
+
+def test_sns_topics_are_granted_as_written_and_the_stacks_own_topic_is_left_out() -> None:
+    needs = needs_of(sns_channels(TOPIC, "env:SGWATCH_SNS_TOPIC_ARN", TOPIC))
+    assert [(need.service, need.name, need.where) for need in needs] == [
+        ("sns", TOPIC, "sgwatch.yaml:2: notify[0] (sns0): topic_arn"),
+        ("sns", TOPIC, "sgwatch.yaml:8: notify[2] (sns2): topic_arn"),
+    ]
+    assert need_arns(needs[0], partition="aws-cn", region="cn-north-1", account="210987654321") == (TOPIC,)
+    plan = plan_grants(derive_grants(needs, **AT), {}, {})
+    assert plan.parameters["SnsTopicArns"] == TOPIC
+    where = "sgwatch.yaml:2: notify[0] (sns0): topic_arn; sgwatch.yaml:8: notify[2] (sns2): topic_arn"
+    assert f"  sns:Publish                    {TOPIC}  <- {where}" in plan.lines()
+    assert plan.warnings == ()
+
+
+def test_a_topic_read_from_a_reference_cannot_be_derived_and_is_warned_about() -> None:
+    needs = needs_of(sns_channels("ssm:/team/topic"))
+    # The function reads the reference (ssm:GetParameter); the topic it holds is known only at send time.
+    assert [(need.service, need.name) for need in needs] == [("ssm", "/team/topic"), ("sns", "ssm:/team/topic")]
+    derived = derive_grants(needs, **AT)
+    plan = plan_grants(derived, {}, {})
+    assert plan.parameters["SnsTopicArns"] == ""
+    assert plan.parameters["SecretParameterArns"] == f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/team/topic"
+    (warning,) = plan.warnings
+    assert warning == (
+        "sgwatch.yaml:2: notify[0] (sns0): topic_arn: the topic is read from ssm:/team/topic at send time, so "
+        "deploy cannot grant it: pass its ARN with --parameter SnsTopicArns=... (with the other topics' ARNs), "
+        "or that channel will fail with AccessDenied"
+    )
+    assert plan.lines()[-1] == f"warning: {warning}"
+    assert plan_grants(derived, {"SnsTopicArns": TOPIC}, {}).warnings == ()
+    assert plan_grants(derived, {"SnsTopicArns": ""}, {}).warnings == (warning,)
+
+
+def test_an_sns_override_that_misses_a_channels_topic_is_warned_about() -> None:
+    derived = derive_grants(needs_of(sns_channels(TOPIC)), **AT)
+    assert plan_grants(derived, {"SnsTopicArns": f"arn:aws:sns:*:{ACCOUNT}:sec-*"}, {}).warnings == ()
+    missed = plan_grants(derived, {"SnsTopicArns": f"arn:aws:sns:eu-west-1:{ACCOUNT}:other"}, {})
+    assert missed.warnings == (
+        f"--parameter SnsTopicArns covers none of {TOPIC}, needed by sgwatch.yaml:2: notify[0] (sns0): topic_arn: "
+        "that channel will fail with AccessDenied",
+    )
+    assert f"  sns:Publish                    arn:aws:sns:eu-west-1:{ACCOUNT}:other  <- --parameter SnsTopicArns" in (
+        missed.lines()
+    )
+
+
+def test_kms_keys_come_from_the_parameter_or_else_the_stack_even_with_a_config() -> None:
+    derived = derive_grants(needs_of(ses_and_secret()), **AT)
+    kept = plan_grants(derived, {}, {"KmsKeyArns": KMS_KEY})
+    assert "KmsKeyArns" not in kept.parameters  # the stack keeps its value (UsePreviousValue)
+    assert arns(kept, "KmsKeyArns") == (KMS_KEY,)
+    assert (
+        f"  kms:Decrypt/GenerateDataKey    {KMS_KEY}  <- the stack's value (not in the config; change it with "
+        "--parameter KmsKeyArns=)"
+    ) in kept.lines()
+    given = plan_grants(derived, {"KmsKeyArns": KMS_KEY}, {"KmsKeyArns": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/old"})
+    assert arns(given, "KmsKeyArns") == (KMS_KEY,)
+    assert f"  kms:Decrypt/GenerateDataKey    {KMS_KEY}  <- --parameter KmsKeyArns" in given.lines()
+    assert given.warnings == ()
+    assert arns(plan_grants(derived, {"KmsKeyArns": ""}, {"KmsKeyArns": KMS_KEY}), "KmsKeyArns") == ()
+    assert arns(plan_grants(derived, {}, {}), "KmsKeyArns") == ()
+    assert arns(plan_grants(None, {"KmsKeyArns": f"arn:aws:kms:*:{ACCOUNT}:key/*"}, {}), "KmsKeyArns") == (
+        f"arn:aws:kms:*:{ACCOUNT}:key/*",
+    )
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("KmsKeyArns", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/sgwatch", "does not name a key (IAM matches the key's"),
+        ("KmsKeyArns", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:x", "is not a kms ARN (expected e.g. arn:aws:kms:"),
+        ("SnsTopicArns", f"arn:aws:sqs:us-east-1:{ACCOUNT}:queue", "is not a sns ARN (expected e.g. arn:aws:sns:"),
+        ("SecretArns", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/x", "is not a secretsmanager ARN (expected e.g."),
+    ],
+)  # fmt: skip
+def test_an_override_naming_another_service_or_a_key_alias_is_a_deploy_error(
+    parameter: str, value: str, message: str
+) -> None:
+    with pytest.raises(DeployError) as caught:
+        plan_grants(None, {parameter: value}, {})
+    assert str(caught.value).startswith(f"--parameter {parameter}: {value!r} {message}")
 
 
 @pytest.mark.usefixtures("local_only_aws")
@@ -241,5 +330,5 @@ def test_deploy_rejects_a_wrong_reference_before_calling_aws(tmp_path: Path) -> 
     config.write_text(one_channel("secretsmanager:arn:aws:ssm:us-east-1:123456789012:parameter/x"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["deploy", "--stack-name", "s", "--config", str(config), "--dry-run"])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"sgwatch: error: {config}:2: notify[0] (slack): url: secretsmanager:arn:aws:ssm:")
+    assert result.stderr.startswith(f"sgwatch: error: {config}:3: notify[0] (slack): url: secretsmanager:arn:aws:ssm:")
     assert result.stderr.count("\n") == 1

@@ -7,12 +7,15 @@ AWS adapter names (a method call, or the string it passes to ``getattr``). botoc
 operation name into its IAM action. What the scan cannot see is listed below, reviewed, with the reason.
 Calls that only some configs make are granted only when configured: a statement under a condition, on exactly
 the ARNs its parameter lists (``sgwatch deploy --config`` derives them; tests/unit/deploy/test_grantplan.py).
+One statement grants what no sgwatch code calls: the KMS use of the services the code does call, reviewed below
+(``KMS_ON_BEHALF``) and excluded only when it is exactly that statement.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,8 +52,31 @@ GRANTED_WHEN_CONFIGURED = {
     "secretsmanager:GetSecretValue": ("SecretArns", "sgwatch.notify.secretref"),  # secretsmanager: reference
     "ssm:GetParameter": ("SecretParameterArns", "sgwatch.notify.secretref"),  # ssm: reference (config: always)
     "ses:SendEmail": ("SesIdentityArns", "sgwatch.notify.email"),  # an email channel with transport: ses
+    "sns:Publish": ("SnsTopicArns", "sgwatch.notify.sns"),  # an sns channel's own topic (the stack's: always)
 }
 ONLY_WHEN_CONFIGURED = frozenset({"secretsmanager:GetSecretValue", "ses:SendEmail"})
+# Reviewed: the KMS calls Secrets Manager, SSM and SNS make on the function's behalf when a secret, a SecureString
+# parameter or a topic is encrypted with a customer-managed key; no sgwatch code calls KMS. Allowed beyond the
+# code's calls is this statement exactly: the two actions, on the keys KmsKeyArns lists (none: no statement),
+# only in requests those services make in the stack's region. Anything else that grants KMS counts as unused.
+KMS_PARAMETER = "KmsKeyArns"
+KMS_ON_BEHALF: dict[str, Any] = {
+    "Sid": "UseCustomerManagedKeys",
+    "Effect": "Allow",
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+    "Resource": {"Ref": KMS_PARAMETER},
+    "Condition": {
+        "StringEquals": {
+            "kms:ViaService": [
+                {"Fn::Sub": "secretsmanager.${AWS::Region}.${AWS::URLSuffix}"},
+                {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"},
+                {"Fn::Sub": "sns.${AWS::Region}.${AWS::URLSuffix}"},
+            ]
+        }
+    },
+}
+# The code's calls that make each of those services use the key: read a secret or a parameter, publish.
+KMS_VIA_CALLS = {"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter", "sns": "sns:Publish"}
 
 
 def _source_modules() -> dict[str, Path]:
@@ -171,10 +197,16 @@ def function_role_statements(doc: dict[str, Any], *, configured: bool) -> list[d
     return out
 
 
+def actions(stmt: dict[str, Any]) -> set[str]:
+    return {stmt["Action"]} if isinstance(stmt["Action"], str) else set(stmt["Action"])
+
+
 def function_role_actions(doc: dict[str, Any], *, configured: bool = True) -> set[str]:
+    """The actions the role grants for the code's calls: every statement's but the reviewed KMS_ON_BEHALF."""
     out: set[str] = set()
     for stmt in function_role_statements(doc, configured=configured):
-        out |= {stmt["Action"]} if isinstance(stmt["Action"], str) else set(stmt["Action"])
+        if stmt != KMS_ON_BEHALF:
+            out |= actions(stmt)
     return out
 
 
@@ -188,9 +220,6 @@ def conditional_grants(doc: dict[str, Any]) -> dict[str, str]:
             condition, when_true, when_false = stmt["Fn::If"]
             assert when_false == {"Ref": "AWS::NoValue"}, condition
             parameter = when_true["Resource"]["Ref"]
-            assert set(when_true) == {"Sid", "Effect", "Action", "Resource"}, when_true
-            assert when_true["Effect"] == "Allow"
-            assert isinstance(when_true["Action"], str), "one action per conditional statement"
             assert doc["Conditions"][condition] == {
                 "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": parameter}]}, ""]}]
             }, f"{condition} must hold exactly when {parameter} is not empty"
@@ -199,6 +228,11 @@ def conditional_grants(doc: dict[str, Any]) -> dict[str, str]:
                 "Description": doc["Parameters"][parameter]["Description"],
                 "Default": "",
             }
+            if when_true == KMS_ON_BEHALF:
+                continue  # reviewed above; test_kms_is_granted_only_as_the_reviewed_statement
+            assert set(when_true) == {"Sid", "Effect", "Action", "Resource"}, when_true
+            assert when_true["Effect"] == "Allow"
+            assert isinstance(when_true["Action"], str), "one action per conditional statement"
             out[when_true["Action"]] = parameter
     return out
 
@@ -228,8 +262,43 @@ def test_config_dependent_calls_are_granted_only_when_configured(central: tuple[
     unconfigured = function_role_actions(doc, configured=False)
     assert unconfigured == function_role_actions(doc, configured=True) - ONLY_WHEN_CONFIGURED
     assert "ssm:GetParameter" in unconfigured  # the config parameter, always
+    parameters = [parameter for parameter, _ in GRANTED_WHEN_CONFIGURED.values()] + [KMS_PARAMETER]
     for stmt in function_role_statements(doc, configured=False):
-        assert stmt["Resource"] not in [{"Ref": parameter} for parameter, _ in GRANTED_WHEN_CONFIGURED.values()]
+        assert stmt["Resource"] not in [{"Ref": parameter} for parameter in parameters]
+
+
+def test_kms_is_granted_only_as_the_reviewed_statement(central: tuple[str, TemplateOptions]) -> None:
+    _, options = central
+    doc = build_template(options)
+    kms = [s for s in function_role_statements(doc, configured=True) if any(a.startswith("kms:") for a in actions(s))]
+    assert kms == [KMS_ON_BEHALF]
+    assert not any(a.startswith("kms:") for s in function_role_statements(doc, configured=False) for a in actions(s)), (
+        "KMS is granted only when KmsKeyArns lists keys"
+    )
+
+
+def test_the_kms_allowance_is_that_statement_exactly() -> None:
+    doc = build_template(TemplateOptions())
+    assert not {a for a in function_role_actions(doc) if a.startswith("kms:")}
+    widenings: tuple[Callable[[dict[str, Any]], object], ...] = (
+        lambda stmt: stmt.pop("Condition"),
+        lambda stmt: stmt["Action"].append("kms:Encrypt"),
+        lambda stmt: stmt.update(Resource="*"),
+    )
+    for widen in widenings:
+        widened = copy.deepcopy(doc)
+        for policy in widened["Resources"]["FunctionRole"]["Properties"]["Policies"]:
+            for entry in policy["PolicyDocument"]["Statement"]:
+                if "Fn::If" in entry and entry["Fn::If"][1].get("Sid") == KMS_ON_BEHALF["Sid"]:
+                    widen(entry["Fn::If"][1])
+        assert {"kms:Decrypt", "kms:GenerateDataKey"} <= function_role_actions(widened)
+
+
+def test_kms_is_allowed_through_exactly_the_services_the_code_calls() -> None:
+    via = KMS_ON_BEHALF["Condition"]["StringEquals"]["kms:ViaService"]
+    assert [entry["Fn::Sub"].split(".")[0] for entry in via] == list(KMS_VIA_CALLS)
+    calls = function_calls()
+    assert [action for action in KMS_VIA_CALLS.values() if action not in calls] == []
 
 
 @pytest.mark.parametrize("action", sorted(NOT_GRANTED))

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from sgwatch.deploy.grants import GRANT_PARAMETERS
 from sgwatch.deploy.template import TemplateOptions, build_template, render_template
 from sgwatch.errors import DeployError
 from sgwatch.lambda_handler import LEDGER_TABLE_ENV
@@ -22,6 +21,7 @@ CIS_4_10 = (
     "($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || "
     "($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }"
 )
+GRANT_PARAMETERS = ("SecretArns", "SecretParameterArns", "SesIdentityArns", "SnsTopicArns", "KmsKeyArns")
 REVERT_ACTIONS = {"ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:ModifySecurityGroupRules"}
 
 
@@ -145,6 +145,16 @@ def test_optional_grants_default_to_none_and_only_the_central_stack_has_them(var
     assert by_sid["ReadSecrets"]["Resource"] == {"Ref": "SecretArns"}
     assert by_sid["ReadSecretParameters"]["Resource"] == {"Ref": "SecretParameterArns"}
     assert by_sid["SendEmailThroughSes"]["Resource"] == {"Ref": "SesIdentityArns"}
+    assert by_sid["PublishToChannelTopics"] == {
+        "Sid": "PublishToChannelTopics",
+        "Effect": "Allow",
+        "Action": "sns:Publish",
+        "Resource": {"Ref": "SnsTopicArns"},
+    }
+    kms = by_sid["UseCustomerManagedKeys"]  # its exact text is pinned as test_iam_actions.KMS_ON_BEHALF
+    assert (kms["Action"], kms["Resource"]) == (["kms:Decrypt", "kms:GenerateDataKey"], {"Ref": "KmsKeyArns"})
+    via = [value["Fn::Sub"] for value in kms["Condition"]["StringEquals"]["kms:ViaService"]]
+    assert [v.partition(".")[0] for v in via] == ["secretsmanager", "ssm", "sns"]
 
 
 def test_sent_ledger_table_is_passed_to_the_function() -> None:
