@@ -271,8 +271,8 @@ def scan(
                 write_jsonl(result, sys.stdout)
             else:
                 shown.append(result)
-        if fmt == "table":
-            print_table(shown)
+        if fmt == "table":  # read by people: in the order things happened (files arrive by delivery time)
+            print_table(sorted(shown, key=lambda judgement: judgement.change.event_time))
         warn(_summary(stats))
         exit_code = 0
         if keep_all:

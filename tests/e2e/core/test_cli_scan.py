@@ -101,6 +101,20 @@ def test_table_format_names_the_change(cli: Cli) -> None:
     assert "0.0.0.0/0" in result.stdout
 
 
+def test_table_lists_changes_in_event_time_order_and_jsonl_in_input_order(tmp_path: Path, cli: Cli) -> None:
+    record = json.loads((FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupIngress__items_world_ssh.json").read_bytes())
+    late = record | {"eventID": "late", "eventTime": "2026-03-01T12:05:00Z"}
+    early = record | {"eventID": "early", "eventTime": "2026-03-01T11:55:00Z", "requestParameters": {
+        **record["requestParameters"], "groupId": "sg-0early0000000000"}}  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps({"Records": [late]}))  # delivered first, happened last
+    (tmp_path / "b.json").write_text(json.dumps({"Records": [early]}))
+    table = cli("scan", str(tmp_path), "--format", "table", "--workers", "1")
+    assert table.returncode == 0
+    assert table.stdout.index("11:55:00") < table.stdout.index("12:05:00")
+    jsonl = cli("scan", str(tmp_path), "--format", "jsonl", "--workers", "1")
+    assert [row["event_id"] for row in rows(jsonl.stdout)] == ["late", "early"]
+
+
 def test_policy_errors_are_one_line_exit_2(tmp_path: Path, cli: Cli) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("allowlist:\n  - cidr: 10.0.0.0/8\n    reason: x\n    owner: y\n    expire: 2027-01-01\n")
