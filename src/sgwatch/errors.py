@@ -20,7 +20,15 @@ class SourceError(SgwatchError):
 
 
 class DecodeError(SgwatchError):
-    """A CloudTrail record cannot be understood (wrong types, missing required fields)."""
+    """A CloudTrail record cannot be understood (wrong types, missing required fields).
+
+    ``record`` names it (its origin, and its eventID when it has one); ``detail`` says what is wrong where.
+    """
+
+    def __init__(self, record: str, detail: str) -> None:
+        super().__init__(f"{record}: {detail}")
+        self.record = record
+        self.detail = detail
 
 
 class EnrichError(SgwatchError):

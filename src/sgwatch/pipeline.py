@@ -111,7 +111,7 @@ def judge(
             changes = normalize(decode_record(item.data, item.origin))
         except DecodeError as exc:
             stats.problems += 1
-            yield Problem(origin=item.origin, message=str(exc).removeprefix(f"{item.origin}: "), item_id=item.item_id)
+            yield Problem(origin=exc.record, message=exc.detail, item_id=item.item_id)
             continue
         for change in changes:
             if scope is not None and not scope(change):

@@ -75,6 +75,11 @@ def group_text(change: RuleChange) -> str:
 GROUP_EVENTS = frozenset({Action.CREATED, Action.DELETED, Action.ATTACHED})  # rule_text names the group itself
 
 
+def action_text(change: RuleChange) -> str:
+    """The action as a person reads it: ``added``, ``removed``, ``description changed``."""
+    return str(change.action).replace("_", " ")
+
+
 def rule_text(change: RuleChange) -> str:
     """The rule a change is about, without its group; for a change to the group itself, the group.
 

@@ -44,13 +44,6 @@ def format_time(value: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-def protocol_value(protocol: str | None) -> str | int | None:
-    """Names stay names, ``"-1"`` stays ``"-1"``, other IANA numbers become ints."""
-    if protocol is None or protocol == "-1" or not protocol.isdigit():
-        return protocol
-    return int(protocol)
-
-
 def change_row(change: RuleChange) -> dict[str, Any]:
     """The change's own fields (no verdict)."""
     return {
@@ -69,7 +62,7 @@ def change_row(change: RuleChange) -> dict[str, Any]:
         "group_name": change.group_name,
         "direction": None if change.direction is None else str(change.direction),
         "action": str(change.action),
-        "protocol": protocol_value(change.protocol),
+        "protocol": change.protocol,  # always a string (``tcp``, ``-1``, ``47``): one JSON type per field
         "from_port": change.from_port,
         "to_port": change.to_port,
         "peer": change.peer,

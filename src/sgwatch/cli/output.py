@@ -16,7 +16,7 @@ import click
 from sgwatch.audit.describe import actor_name
 from sgwatch.audit.rows import row_line
 from sgwatch.model import Judgement, RuleChange, Severity
-from sgwatch.ruletext import failure_text, ports_text, rule_text
+from sgwatch.ruletext import action_text, failure_text, peer_text, ports_text, rule_text
 from sgwatch.serialize import ROW_KEYS, format_time, judgement_row
 
 if TYPE_CHECKING:
@@ -62,18 +62,20 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
 
 
 def change_text(judgement: Judgement) -> str:
-    """``added ingress tcp/22`` / ``removed egress all traffic`` / ``attached to eni-1``, then a failed call's
-    ``(the call failed: UnauthorizedOperation)``.
+    """``added ingress tcp/22`` / ``removed egress all traffic`` / ``removed ingress rule sgr-0abc`` (a rule
+    named by id only) / ``attached to eni-1``, then a failed call's ``(the call failed: UnauthorizedOperation)``.
 
     The rule's protocol and ports and the failure read as in findings and alerts (``ruletext``); peer and group
     have their columns.
     """
     c = judgement.change
-    parts = [str(c.action)]
+    parts = [action_text(c)]
     if c.direction:
         parts.append(str(c.direction))
     if c.protocol is not None:
         parts.append(ports_text(c))
+    elif c.rule_id:
+        parts.append(f"rule {c.rule_id}")
     if c.target:
         parts.append(f"to {c.target}")
     failure = failure_text(c)
@@ -100,7 +102,7 @@ def judgement_table(judgements: Iterable[Judgement]) -> Table:
     for j in judgements:
         c = j.change
         group = c.group_id or c.group_name or ""
-        if c.rule_id:
+        if c.rule_id and c.protocol is not None:  # a rule named by id only has it in the change column
             group += f" {c.rule_id}"
         findings = ", ".join(j.finding_ids) + (f" (allowed: {j.allowed_by})" if j.allowed_by else "")
         _add_row(
@@ -110,7 +112,7 @@ def judgement_table(judgements: Iterable[Judgement]) -> Table:
                 j.severity,
                 change_text(j),
                 group,
-                c.peer or "",
+                peer_text(c),
                 f"{actor_name(c.actor.arn)} ({c.account_id or '?'} {c.region or '?'})",
                 findings,
             ],
@@ -129,11 +131,11 @@ def _history_rows(
 ) -> Iterator[list[str | Severity]]:
     for judgement in judgements:
         change = judgement.change
-        what = rule_text(change) if state else f"{change.action}: {rule_text(change)}"
+        what = rule_text(change) if state else f"{action_text(change)}: {rule_text(change)}"
         previous = before(change) if before is not None else None
         if previous is not None:
             after = change if change.direction else replace(change, direction=previous.direction)
-            what = f"{change.action}: {rule_text(previous)} -> {rule_text(after)}"
+            what = f"{action_text(change)}: {rule_text(previous)} -> {rule_text(after)}"
         if change.description:
             what += f" “{change.description}”"
         failure = failure_text(change)

@@ -138,14 +138,18 @@ def _list_option(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def _summary(stats: ScanStats) -> str:
+def _summary(stats: ScanStats, shown: int, threshold: Severity) -> str:
+    """``N records, M security-group changes (by severity)``, how many of them are shown when --min-severity
+    hides some, rule changes seen again (the same event delivered twice), problems."""
     order = [str(s) for s in sorted(Severity, reverse=True)]
     parts = [f"{stats.by_severity[s]} {s}" for s in order if stats.by_severity.get(s)]
     text = f"{stats.records} records, {stats.changes} security-group changes"
     if parts:
         text += f" ({', '.join(parts)})"
+    if shown != stats.changes:
+        text += f", {shown} shown (--min-severity {threshold})"
     if stats.duplicates:
-        text += f", {stats.duplicates} duplicates skipped"
+        text += f", {stats.duplicates} repeated changes skipped (the same event read more than once)"
     if stats.problems:
         text += f", {stats.problems} problems"
     return text
@@ -239,7 +243,8 @@ def scan(
     store_path = db_path or settings.db_path
     keep_all = notify or store_path is not None
     stats = ScanStats()
-    shown: list[Judgement] = []
+    shown: list[Judgement] = []  # the table's rows
+    shown_count = 0
     judged: list[Judgement] = []
     worst = Severity.INFO
     scope = Scope(
@@ -267,13 +272,14 @@ def scan(
                 judged.append(result)
             if result.severity < threshold:
                 continue
+            shown_count += 1
             if fmt == "jsonl":
                 write_jsonl(result, sys.stdout)
             else:
                 shown.append(result)
         if fmt == "table":  # read by people: in the order things happened (files arrive by delivery time)
             print_table(sorted(shown, key=lambda judgement: judgement.change.event_time))
-        warn(_summary(stats))
+        warn(_summary(stats, shown_count, threshold))
         exit_code = 0
         if keep_all:
             failed = record_and_deliver(judged, settings, store, notify_config=notify_config, verbose=verbose)

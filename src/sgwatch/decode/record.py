@@ -36,7 +36,7 @@ class _Ctx:
 
     def error(self, path: str, message: str) -> DecodeError:
         ident = f" (eventID {self.event_id})" if self.event_id else ""
-        return DecodeError(f"{self.origin}{ident}: {path}: {message}")
+        return DecodeError(f"{self.origin}{ident}", f"{path}: {message}")
 
 
 def _opt_str(data: Mapping[str, Any], key: str, ctx: _Ctx, path: str = "$") -> str | None:

@@ -25,7 +25,7 @@ class Where:
         self.event_id = event_id
 
     def error(self, path: str, message: str) -> DecodeError:
-        return DecodeError(f"{self.origin} (eventID {self.event_id}): {path}: {message}")
+        return DecodeError(f"{self.origin} (eventID {self.event_id})", f"{path}: {message}")
 
 
 def type_name(value: Any) -> str:

@@ -60,8 +60,13 @@ def test_bad_inputs_are_one_line_each_and_the_rest_is_processed(cli: Cli) -> Non
     assert any("truncated.json.gz" in e and "gzip" in e for e in errors)
     assert any("invalid.json" in e and "invalid JSON" in e for e in errors)
     assert any("unknown_shape.json" in e and "unknown shape" in e for e in errors)
-    assert any("wrong_types.json#0 (eventID bad-types-1)" in e and "fromPort" in e for e in errors)
-    assert any("mixed.jsonl:3 (eventID bad-time-1)" in e and "eventTime" in e for e in errors)
+    bad_types = next(e for e in errors if "wrong_types.json#0" in e)  # the record named once, then the fault
+    assert bad_types.startswith(f"sgwatch: {bad / 'wrong_types.json'}#0 (eventID bad-types-1): $.")
+    assert bad_types.count("wrong_types.json") == 1
+    assert "fromPort" in bad_types
+    assert any(
+        e.startswith(f"sgwatch: {bad / 'mixed.jsonl'}:3 (eventID bad-time-1): $.") and "eventTime" in e for e in errors
+    )
     ids = {row["event_id"] for row in rows(result.stdout)}
     # the good records next to the bad ones still come out
     assert "5f1b2c3d-0000-4000-9000-000000000001" in ids  # eventbridge.json, mixed.jsonl:1
@@ -74,6 +79,11 @@ def test_fail_on_exits_3_and_min_severity_filters(cli: Cli) -> None:
     result = cli("scan", path, "--format", "jsonl", "--min-severity", "high", "--fail-on", "critical")
     assert result.returncode == 3
     assert [row["severity"] for row in rows(result.stdout)] == ["critical", "high"]
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("sgwatch: 1 records, ")
+    assert ", 2 shown (--min-severity high)" in summary  # the summary counts every change, says what is shown
+    everything = cli("scan", path, "--format", "jsonl")
+    assert "shown" not in everything.stderr
     assert cli("scan", path, "--format", "jsonl", "--fail-on", "critical", "--min-severity", "critical").returncode == 3
     low_only = str(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupEgress__world_all_traffic.json")
     assert cli("scan", low_only, "--format", "jsonl", "--fail-on", "high").returncode == 0
@@ -85,7 +95,7 @@ def test_stdin_and_duplicates_are_reported_once(cli: Cli) -> None:
     result = cli("scan", "-", "--format", "jsonl", stdin=doubled)
     assert result.returncode == 0
     assert len(rows(result.stdout)) == 1
-    assert "1 duplicates skipped" in result.stderr
+    assert "1 repeated changes skipped (the same event read more than once)" in result.stderr
 
 
 def test_table_format_names_the_change(cli: Cli) -> None:
@@ -176,7 +186,7 @@ def test_workers_give_the_same_output_in_the_same_order(cli: Cli) -> None:
     assert one.returncode == two.returncode  # 2: an S3 notification among the envelopes is reported
     assert one.stdout == two.stdout
     assert one.stderr == two.stderr
-    assert "duplicates skipped" in one.stderr  # the directory given twice
+    assert "repeated changes skipped" in one.stderr  # the directory given twice
 
 
 def test_bad_channel_config_stops_before_reading_input(tmp_path: Path, cli: Cli) -> None:

@@ -92,3 +92,24 @@ def test_a_damaged_recorded_row_is_a_store_error() -> None:
         _row('{"event_id": ')
     with pytest.raises(StoreError, match="not a JSON object"):
         _row("[1]")
+
+
+def test_both_tables_word_the_rule_as_ruletext_does(sc: ModuleType) -> None:
+    """A group of another account names its owner, a rule named by id only says so, actions read as words."""
+    from sgwatch.model import Direction, PeerKind
+
+    base = sc.scenario()[3].change
+    cross = replace(base, peer="sg-0bbb", peer_kind=PeerKind.GROUP, peer_account_id="444455556666")
+    by_id = replace(base, action=Action.REMOVED, direction=Direction.INGRESS, protocol=None, from_port=None,
+                    to_port=None, peer=None, peer_kind=None, rule_id="sgr-0abc")  # fmt: skip
+    described = replace(base, action=Action.DESCRIPTION_CHANGED, description="office")
+    judgements = [replace(sc.scenario()[3], change=c) for c in (cross, by_id, described)]
+    scan = rendered(judgement_table(judgements))
+    out = Terminal()
+    write_history_table(judgements, out, "Recorded changes")
+    for text in (scan, out.getvalue()):
+        assert "sg-0bbb (account 444455556666)" in text
+        assert "removed ingress rule sgr-0abc" in text.replace(": ", " ")
+        assert "description changed" in text
+        assert "description_changed" not in text
+    assert scan.count("sgr-0abc") == 1  # in the change, not repeated next to the group

@@ -30,3 +30,15 @@ def test_every_event_name_has_a_fixture() -> None:
 
     covered = {p.stem.split("__")[0] for p in CASES}
     assert set(SG_EVENT_NAMES) <= covered
+
+
+def test_every_row_field_has_one_json_type_across_all_fixtures() -> None:
+    """A SIEM maps a field to one type: ``protocol`` is ``"47"`` like ``"tcp"`` and ``"-1"``, never 47."""
+    types: dict[str, set[str]] = {}
+    for path in CASES:
+        for judgement in judge_file(path)[0]:
+            for key, value in judgement_row(judgement).items():
+                if value is not None:
+                    types.setdefault(key, set()).add(type(value).__name__)
+    assert {key: kinds for key, kinds in types.items() if len(kinds) > 1} == {}
+    assert types["protocol"] == {"str"}

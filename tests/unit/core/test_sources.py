@@ -155,3 +155,28 @@ def test_json_nested_too_deeply_is_a_problem_and_the_rest_goes_on(tmp_path: Path
         ("c-sqs.json#sqs:m-1", "SQS message body is not valid JSON: nested too deeply to read"),
     ]
     assert [i.data for i in items if isinstance(i, RawRecord)] == [ssh]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+def test_json_lines_come_out_in_line_order_problems_included(tmp_path: Path, fast: bool) -> None:
+    ssh = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
+    lines = ["{bad", json.dumps({**ssh, "eventID": "two"}), "", "{also bad", '{"foo": 1}', json.dumps(ssh)]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
+    items = list(read_paths([str(tmp_path / "a.jsonl")], fast=fast))
+    where = [(Path(i.origin).name, type(i).__name__) for i in items]
+    assert where == [
+        ("a.jsonl:1", "Problem"),
+        ("a.jsonl:2", "RawRecord"),
+        ("a.jsonl:4", "Problem"),
+        ("a.jsonl:5", "Problem"),
+        ("a.jsonl:6", "RawRecord"),
+    ]
+    assert "invalid JSON line" in items[2].message
+    assert "unknown shape" in items[3].message
+
+
+def test_a_file_of_broken_lines_is_one_broken_document(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text('{"Records": [\n{"eventVersion": \n')
+    (item,) = list(read_paths([str(tmp_path / "a.json")]))
+    assert isinstance(item, Problem)
+    assert (Path(item.origin).name, item.message.split(":")[0]) == ("a.json", "invalid JSON")

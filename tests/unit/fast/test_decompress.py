@@ -57,3 +57,20 @@ def test_damaged_gzip_is_one_problem(backend: str, tmp_path: Path, damage: str) 
         assert isinstance(problem, Problem)
         assert "gzip" in problem.message
         assert problem.origin == str(path)
+
+
+def test_bytes_after_the_gzip_data_are_a_problem_and_the_records_are_still_read(backend: str, tmp_path: Path) -> None:
+    sg = {"eventName": "CreateSecurityGroup", "eventSource": "ec2.amazonaws.com", "eventID": "kept"}
+    data = log_file([sg, {"eventName": "GetObject", "eventSource": "s3.amazonaws.com"}])
+    path = tmp_path / "log.json.gz"
+    path.write_bytes(gzip.compress(data) + b"garbage\n")
+    for fast in (False, True):  # the plain path yields every record, the fast path the candidates
+        problem, *records = list(read_source(path, fast=fast))
+        assert isinstance(problem, Problem)
+        assert (problem.origin, problem.message) == (
+            str(path),
+            "8 bytes after the end of the gzip data are not gzip; read what comes before them",
+        )
+        assert [r.data.get("eventID") for r in records] == (["kept"] if fast else ["kept", None])
+    path.write_bytes(gzip.compress(data) + b"\0" * 512)  # zero padding (tape blocks, preallocation): no problem
+    assert [type(item).__name__ for item in read_source(path)] == ["RawRecord"]
