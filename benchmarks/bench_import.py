@@ -14,17 +14,22 @@ writes the bytecode caches.
 from __future__ import annotations
 
 import argparse
+import http.server
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVENT = HERE.parent / "tests" / "fixtures" / "envelopes" / "lambda" / "eventbridge.json"
 COLD_CONFIG = "enrich: false\nnotify: [{type: console, min_severity: info}]\n"
+WEBHOOK_CONFIG = "enrich: false\nnotify: [{{type: webhook, url: 'http://127.0.0.1:{port}/hook', min_severity: info}}]\n"
+# Not in the Lambda package (lambda-requirements.txt): httpx imports its command line when they are installed.
+CLI_ONLY = ("click", "rich", "pygments")
 C7N_VENV = HERE / ".venv-c7n"
 C7N_VERSION = "0.9.53"
 C7N_REFERENCE_MS = 300.0  # the issue's figure for `import c7n.handler` on this kind of machine
@@ -40,7 +45,9 @@ print(json.dumps({"ms": elapsed * 1000, "boto3": "boto3" in sys.modules, "botoco
 # (b): import the handler, then handle one event (its output captured); json is already loaded, as in the
 # Lambda runtime, which parses the event before calling the handler.
 COLD_PROBE = """
-import contextlib, io, json, sys, time
+import contextlib, io, json, os, sys, time
+for name in filter(None, os.environ.get("SGWATCH_BENCH_ABSENT", "").split(",")):
+    sys.modules[name] = None  # as if not installed: importing it raises ImportError
 with open(sys.argv[1], encoding="utf-8") as handle:
     event = json.load(handle)
 start = time.perf_counter()
@@ -75,14 +82,44 @@ def measure(
     return statistics.median(samples), flags
 
 
-def cold_start(runs: int) -> tuple[float, dict[str, bool]]:
-    """(b): import + one EventBridge event on the alert-only path, in fresh interpreters (median ms)."""
+def cold_start(
+    runs: int, config_text: str = COLD_CONFIG, absent: tuple[str, ...] = ()
+) -> tuple[float, dict[str, bool]]:
+    """(b): import + one EventBridge event on the alert-only path, in fresh interpreters (median ms);
+    ``absent`` modules are made unimportable, as in the Lambda package."""
     with tempfile.TemporaryDirectory(prefix="sgwatch-cold-") as tmp:
         config = Path(tmp) / "config.yaml"
-        config.write_text(COLD_CONFIG, encoding="utf-8")
+        config.write_text(config_text, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SGWATCH_"))}
         env.update(SGWATCH_CONFIG=str(config), AWS_REGION="eu-west-1", SGWATCH_LOG_LEVEL="INFO")
+        env.update(SGWATCH_BENCH_ABSENT=",".join(absent), NO_PROXY="127.0.0.1")
         return measure(sys.executable, (str(EVENT),), runs, probe=COLD_PROBE, env=env)
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def webhook_cold_starts(runs: int) -> tuple[float, float]:
+    """(c): (b) with a webhook channel posting to a receiver on 127.0.0.1: with click/rich importable (this
+    environment) and without them (the Lambda package)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config = WEBHOOK_CONFIG.format(port=server.server_address[1])
+        here, _ = cold_start(runs, config)
+        packaged, _ = cold_start(runs, config, CLI_ONLY)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return here, packaged
 
 
 def c7n_python(install: bool) -> Path | None:
@@ -114,6 +151,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"import + one EventBridge event (alert-only path, console channel, enrich: false): {cold:.1f} ms "
         f"(median of {args.runs}); boto3 imported: {cold_flags['boto3']}"
     )
+    webhook_here, webhook_packaged = webhook_cold_starts(args.runs)
+    print(
+        f"the same with a webhook channel (a POST to 127.0.0.1): {webhook_here:.1f} ms with click/rich installed, "
+        f"{webhook_packaged:.1f} ms without them, as in the Lambda package (median of {args.runs})"
+    )
     python = c7n_python(args.with_c7n)
     if python is not None:
         theirs, _ = measure(python, ("c7n.handler",), args.runs)
@@ -133,6 +175,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     return {
         "sgwatch_ms": ours,
         "cold_ms": cold,
+        "cold_webhook_ms": webhook_here,
+        "cold_webhook_packaged_ms": webhook_packaged,
         "c7n_ms": theirs,
         "c7n_measured": float(measured),
         "fraction": fraction,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from sgwatch.sources.s3 import CONCURRENCY as S3_CONCURRENCY
 from sgwatch.sources.s3 import iter_s3_objects, parse_s3_url
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from sgwatch.audit.store import AuditStore
     from sgwatch.notify.config import NotifyConfig
 
@@ -107,20 +110,46 @@ def judge_inputs(
     return judge_files(_files(paths, scope, s3_concurrency), policy, workers=workers, stats=stats, scope=scope)
 
 
+class _ArchiveBar:
+    """The S3 listing and download progress on a terminal's stderr (sources.s3.ListingProgress)."""
+
+    def __init__(self, bar: Progress, url: str) -> None:
+        self.bar = bar
+        self.url = url
+        self.task = bar.add_task(f"listing {url}", total=None)
+
+    def listed(self, count: int) -> None:
+        self.bar.update(self.task, description=f"listing {self.url}: {count} log files")
+
+    def fetching(self, total: int) -> None:
+        self.bar.update(self.task, description=f"scanning {self.url}", total=total, completed=0)
+
+    def fetched(self) -> None:
+        self.bar.advance(self.task)
+
+
 def _files(paths: tuple[str, ...], scope: Scope, s3_concurrency: int) -> Iterator[Entry]:
     for path in paths:
         if not path.startswith("s3://"):
             yield from walk([path])
             continue
-        yield from iter_s3_objects(
+        archive = functools.partial(
+            iter_s3_objects,
             path,
             since=scope.since,
             until=scope.until,
             accounts=scope.accounts,
             regions=scope.regions,
-            progress=sys.stderr.isatty(),
             concurrency=s3_concurrency,
         )
+        if not sys.stderr.isatty():
+            yield from archive()
+            continue
+        from rich.console import Console  # noqa: PLC0415 - only on a terminal
+        from rich.progress import Progress  # noqa: PLC0415
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            yield from archive(progress=_ArchiveBar(bar, path))
 
 
 def _time_option(value: str | None, option: str) -> datetime | None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sgwatch.errors import SourceError, aws_error_text
 from sgwatch.sources.base import Blob, Problem, Skipped, SourceItem
@@ -274,6 +274,16 @@ def s3_client(concurrency: int) -> Any:
     return AwsClients(max_pool_connections=max(10, concurrency), max_attempts=5).client("s3")
 
 
+class ListingProgress(Protocol):
+    """What a progress display is told while an archive is read (the command line draws it)."""
+
+    def listed(self, count: int) -> None: ...  # ``count`` keys listed so far
+
+    def fetching(self, total: int) -> None: ...  # the listing is done: ``total`` objects to hand over
+
+    def fetched(self) -> None: ...  # one more handed over
+
+
 def iter_s3_objects(
     url: str,
     *,
@@ -281,7 +291,7 @@ def iter_s3_objects(
     until: datetime | None = None,
     accounts: Sequence[str] = (),
     regions: Sequence[str] = (),
-    progress: bool = False,
+    progress: ListingProgress | None = None,
     client: Any = None,
     concurrency: int = CONCURRENCY,
 ) -> Iterator[Blob | Problem]:
@@ -291,25 +301,20 @@ def iter_s3_objects(
     Only the key layout decides (account, region, day and delivery minute); the records' own times are for
     the caller's scope (``pipeline.Scope``). A prefix that cannot be listed and an object that cannot be
     downloaded come out as Problems naming them. ``client``: an S3 client (default: ``s3_client(concurrency)``).
+    ``progress``: told how many keys are listed, then of each object handed over (the listing ends first).
     """
     bucket, prefix = parse_s3_url(url)
     keep = KeyFilter(since=_utc(since), until=_utc(until), accounts=tuple(accounts), regions=tuple(regions))
     client = client if client is not None else s3_client(concurrency)
     keys = _log_keys(_Lister(client, bucket), prefix, keep)
-    if not progress:
+    if progress is None:
         yield from _fetch_all(client, bucket, keys, concurrency)
         return
-    from rich.console import Console  # noqa: PLC0415 - only on a terminal
-    from rich.progress import Progress  # noqa: PLC0415
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        listing = bar.add_task(f"listing s3://{bucket}/{prefix}", total=None)
-        found: list[str | Problem] = []
-        for key in keys:
-            found.append(key)
-            bar.update(listing, description=f"listing: {len(found)} log files")
-        bar.remove_task(listing)
-        task = bar.add_task(f"scanning s3://{bucket}/{prefix}", total=len(found))
-        for fetched in _fetch_all(client, bucket, found, concurrency):
-            yield fetched
-            bar.advance(task)
+    found: list[str | Problem] = []
+    for key in keys:  # listed first, so the progress has a total
+        found.append(key)
+        progress.listed(len(found))
+    progress.fetching(len(found))
+    for fetched in _fetch_all(client, bucket, found, concurrency):
+        yield fetched
+        progress.fetched()

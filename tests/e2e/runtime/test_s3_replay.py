@@ -85,14 +85,32 @@ def _scan(bucket: str, s3: Any, **kwargs: Any) -> tuple[list[str], list[str]]:
     return ids, downloaded
 
 
-@pytest.mark.parametrize("progress", [False, True])
-def test_filters_skip_objects_before_download(archive: Any, progress: bool) -> None:
+class Recorded:
+    """A progress display that writes down what it is told (sources.s3.ListingProgress)."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def listed(self, count: int) -> None:
+        self.told.append(f"listed {count}")
+
+    def fetching(self, total: int) -> None:
+        self.told.append(f"fetching {total}")
+
+    def fetched(self) -> None:
+        self.told.append("fetched")
+
+
+@pytest.mark.parametrize("progress", [None, Recorded()], ids=["quiet", "progress"])
+def test_filters_skip_objects_before_download(archive: Any, progress: Recorded | None) -> None:
     bucket, s3, _keys = archive
     ids, downloaded = _scan(bucket, s3, since=datetime(2026, 3, 2, tzinfo=UTC), until=datetime(2026, 3, 3, tzinfo=UTC),
                             accounts=[A], regions=["eu-west-1"], progress=progress)  # fmt: skip
     assert ids == [f"{A}-eu-west-1-2026-03-02T09:30:00Z", f"{A}-eu-west-1-2026-03-02T23:58:00Z"]
     assert len(downloaded) == 2
     assert all(f"/{A}/CloudTrail/eu-west-1/2026/03/02/" in k for k in downloaded)
+    if progress is not None:  # the whole listing first, then each object handed over
+        assert progress.told == ["listed 1", "listed 2", "fetching 2", "fetched", "fetched"]
 
 
 def test_organization_trails_and_open_ranges(archive: Any) -> None:

@@ -55,10 +55,14 @@ def test_boto3_is_left_to_the_lambda_runtime() -> None:
     assert not {"boto3", "botocore", "s3transfer", "jmespath"} & set(pins())
 
 
-def test_pins_cover_sgwatch_runtime_dependencies_transitively() -> None:
+CLI_ONLY = frozenset({"click", "rich"})  # the command line's; the function never imports them (test below)
+
+
+def test_pins_cover_the_functions_dependencies_transitively() -> None:
     locked = pins()
     todo = [canonicalize_name(r.name) for r in runtime_requirements("sgwatch", extras=("fast",))]
     assert {"click", "pyyaml", "rich", "httpx", "platformdirs", "isal", "msgspec"} <= set(todo)
+    todo = [name for name in todo if name not in CLI_ONLY]
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -68,3 +72,17 @@ def test_pins_cover_sgwatch_runtime_dependencies_transitively() -> None:
         assert name in locked, f"{name} is needed at run time but not pinned in lambda-requirements.txt"
         todo += [canonicalize_name(r.name) for r in runtime_requirements(name)]
     assert set(locked) == seen, f"pinned but unused: {sorted(set(locked) - seen)}"
+
+
+def test_the_function_never_imports_click_or_rich() -> None:
+    """What the Lambda package leaves out: no module the handler can load imports them, even lazily."""
+    from tests.unit.deploy.test_iam_actions import _references, _trees, function_modules
+
+    users = {
+        f"{module}: {name}"
+        for module in function_modules()
+        for name in _references(_trees()[module])
+        if name.split(".")[0] in CLI_ONLY
+    }
+    assert "sgwatch.sources.s3" in function_modules()  # the scan reaches the modules that used to draw progress
+    assert users == set()
