@@ -2,7 +2,8 @@
 
 Adds put a rule in, removes take it out (matched by rule id, else by direction, protocol, ports and
 peer), modifies replace the rule with the same id, description updates touch the matching rule.
-Failed calls change nothing; a group's creation or deletion starts it over empty.
+Failed calls change nothing; a group's creation or deletion starts it over empty. Changes are applied in
+the order they happened: by event time, then in the order recorded (:func:`chronological`).
 
 Protocols and ports are compared as ``sgwatch.normalize`` gave them: it has written one spelling per
 protocol (``"6"`` and ``"TCP"`` are ``"tcp"``) and no ports on all-traffic rules since before the first
@@ -12,19 +13,41 @@ compared in canonical form (``10.0.0.1/8`` is ``10.0.0.0/8``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
 from sgwatch.policy.network import WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX, is_world, parse_cidr
 
 Shape = tuple[str, str, int | None, int | None, str]
+_T = TypeVar("_T")
 
 
-def change_order(change: RuleChange) -> tuple[datetime, str, int]:
-    """Chronological order of changes: time, then event id, then position within the event."""
-    return (change.event_time, change.event_id, change.rule_index)
+def chronological(items: Iterable[_T], change_of: Callable[[_T], RuleChange]) -> list[_T]:
+    """``items`` (judged or recorded changes, given in the order they were recorded) in the order they happened.
+
+    Event time first. CloudTrail times have one-second resolution, so "open tcp/22 to the world, then revoke
+    it" often shares one second (a revert, Terraform, a script): within one time, the event recorded first
+    (the audit store's row order, or the order judged) went first, never the event id, which is random. An
+    event recorded again (an idempotent re-scan, more of its rules later) keeps its first place; within one
+    event, changes follow the rule order.
+    """
+    listed = list(items)
+    first: dict[str, int] = {}
+    for position, item in enumerate(listed):
+        first.setdefault(change_of(item).event_id, position)
+
+    def order(item: _T) -> tuple[datetime, int, int]:
+        change = change_of(item)
+        return (change.event_time, first[change.event_id], change.rule_index)
+
+    return sorted(listed, key=order)
+
+
+def _change_of(judgement: Judgement) -> RuleChange:
+    return judgement.change
 
 
 def normalize_peer(peer: str | None) -> str:
@@ -133,8 +156,8 @@ class Replay:
 
 
 def replay(judgements: Iterable[Judgement]) -> Replay:
-    """Replay judged changes in time order, group by group."""
-    ordered = sorted(judgements, key=lambda j: change_order(j.change))
+    """Replay judged changes, given in recorded order, in the order they happened (:func:`chronological`)."""
+    ordered = chronological(judgements, _change_of)
     by_position = {(j.change.event_id, j.change.rule_index): j for j in ordered}
     rule_sets: dict[str, RuleSet] = {}
     before: dict[tuple[str, str], RuleChange] = {}

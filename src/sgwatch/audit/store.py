@@ -1,7 +1,9 @@
 """The SQLite audit store: append-only history of judged changes, deliveries and remediations.
 
 Writes are idempotent by (event_id, rule_key): replaying the same CloudTrail records adds nothing.
-Times are stored as fixed-width ISO 8601 UTC text, so text order is time order.
+Times are stored as fixed-width ISO 8601 UTC text, so text order is time order. Changes are read by event
+time, then in the order they were recorded (the row id: the tables are append-only, so ids only grow, and a
+re-recorded change keeps its first row): CloudTrail times have one-second resolution.
 
 Reads check that every finding row names the change it is linked to (its ``event_id`` and ``rule_key``),
 so a finding is never shown against another change; ``row_json`` is handed out as recorded.
@@ -13,6 +15,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -30,7 +33,7 @@ from sgwatch.audit.rows import (
     plan_json,
     store_time,
 )
-from sgwatch.audit.state import RuleSet, change_order, replay
+from sgwatch.audit.state import RuleSet, chronological, replay
 from sgwatch.errors import StoreError
 from sgwatch.model import (
     Delivery,
@@ -44,6 +47,10 @@ from sgwatch.model import (
 
 _EXECUTED = (RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED)
 _BATCH = 500
+
+
+def _recorded_change(record: RecordedChange) -> RuleChange:
+    return record.judgement.change
 
 
 def default_db_path() -> Path:
@@ -156,7 +163,13 @@ class AuditStore:
         return row is not None
 
     def _records(self, where: str, params: Sequence[Any]) -> Iterator[RecordedChange]:
-        sql = f"SELECT * FROM changes {where} ORDER BY event_time, event_id, rule_index"
+        """Rows in the order they happened: by event time, then as :func:`chronological` orders one time's rows
+        (the event recorded first, then the rule order), from rows read in recorded order within one time."""
+        rows = self._rows(f"SELECT * FROM changes {where} ORDER BY event_time, id", params)
+        for _, same_time in groupby(rows, key=lambda r: r.judgement.change.event_time):
+            yield from chronological(same_time, _recorded_change)
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> Iterator[RecordedChange]:
         with self.db.guard("read changes"):
             cursor = self.db.execute(sql, params)
             while batch := cursor.fetchmany(_BATCH):
@@ -188,7 +201,8 @@ class AuditStore:
         return {key: tuple(value) for key, value in found.items()}
 
     def records(self, filters: HistoryFilter) -> Iterator[RecordedChange]:
-        """Recorded changes matching ``filters``, oldest first, each with the JSON line recorded with it."""
+        """Recorded changes matching ``filters``, oldest first (in recorded order within one event time), each
+        with the JSON line recorded with it."""
         clauses: list[str] = []
         params: list[Any] = []
         if filters.group_id is not None:
@@ -225,9 +239,8 @@ class AuditStore:
     def rule_before(self, group_id: str, rule_id: str, before: datetime) -> RuleChange | None:
         """The rule's last known definition strictly before ``before``, from the recorded changes."""
         rule_set = RuleSet()
-        changes = [j.change for j in self._group_judgements(group_id, before, inclusive=False)]
-        for change in sorted(changes, key=change_order):
-            rule_set.apply(change)
+        for judgement in self._group_judgements(group_id, before, inclusive=False):  # in the order they happened
+            rule_set.apply(judgement.change)
         return rule_set.find(rule_id)
 
     def group_ids(self) -> tuple[str, ...]:

@@ -124,14 +124,20 @@ def _ingress_findings(change: RuleChange, policy: Policy, group: GroupInfo | Non
     return [_finding(policy, "PUBLIC_HOST_ADMIN_PORT_INGRESS", f"{what} (/{net.prefixlen}) covers port(s) {ports}")]
 
 
+def _egress_findings(change: RuleChange, policy: Policy) -> list[Finding]:
+    net = parse_cidr(change.peer) if change.peer_kind in (PeerKind.IPV4, PeerKind.IPV6) else None
+    if net is not None and is_world(net, policy.world_ipv4_prefix, policy.world_ipv6_prefix):
+        return [_finding(policy, "WORLD_EGRESS", f"{ports_text(change)} to {change.peer}")]
+    return [_finding(policy, "RULE_ADDED", f"egress {ports_text(change)} to {change.peer}")]
+
+
 def _rule_findings(change: RuleChange, policy: Policy, group: GroupInfo | None) -> list[Finding]:
     direction = change.direction or (group.rule_direction if group else None) or Direction.INGRESS
     if direction is Direction.EGRESS:
-        net = parse_cidr(change.peer) if change.peer_kind in (PeerKind.IPV4, PeerKind.IPV6) else None
-        if net is not None and is_world(net, policy.world_ipv4_prefix, policy.world_ipv6_prefix):
-            return [_finding(policy, "WORLD_EGRESS", f"{ports_text(change)} to {change.peer}")]
-        return [_finding(policy, "RULE_ADDED", f"egress {ports_text(change)} to {change.peer}")]
-    found = _ingress_findings(change, policy, group)
+        found = _egress_findings(change, policy)
+    else:
+        found = _ingress_findings(change, policy, group)
+    # CIS 5.4: a VPC's default group should restrict all traffic, inbound and outbound alike.
     is_default = (group.is_default if group else None) or change.group_name == "default"
     if is_default:
         found.append(

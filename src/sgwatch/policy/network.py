@@ -82,8 +82,14 @@ def is_all_ports(protocol: str | None, from_port: int | None, to_port: int | Non
 
 
 def only_ports(protocol: str | None, from_port: int | None, to_port: int | None, allowed: Iterable[int]) -> bool:
-    """True when a TCP/UDP rule's whole range lies within ``allowed`` (e.g. only 80 and 443)."""
+    """True when a TCP/UDP rule's range holds a port and lies wholly within ``allowed`` (e.g. only 80 and 443).
+
+    Ports are as recorded (the decoder keeps any integer): a reversed range (``443-80``) holds no port, so it
+    is never "only these ports"; nor is -1 (all ports) or a range reaching past the ports in ``allowed``.
+    """
     if protocol not in ("tcp", "udp") or from_port is None or to_port is None or from_port < 0:
+        return False
+    if from_port > to_port:
         return False
     allowed_set = set(allowed)
     if to_port - from_port + 1 > len(allowed_set):

@@ -36,6 +36,7 @@ from sgwatch.errors import PolicyError
 from sgwatch.model import Severity
 from sgwatch.policy.catalog import load_catalog
 from sgwatch.policy.network import WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX, IPNetwork, parse_cidr
+from sgwatch.policy.scalars import SCALAR_ERRORS, BadScalar, find_bad_scalar
 from sgwatch.yamlsrc import Node, check_keys, load_yaml
 
 # Security Hub EC2.19 high-risk ports, plus container, cache, search and cluster admin ports.
@@ -169,19 +170,21 @@ def _text(node: Node, key: str, what: str) -> str:
 
 
 def _expires(node: Node, what: str) -> dt.date | None:
+    """The last day an entry applies: a date; a date and time counts as its day in UTC (quoted or not)."""
     value = node.get("expires")
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    problem = ""
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _err(node, "expires", f"{what}: expires: expected a date like 2027-01-31, got {value!r}")
+            value = dt.datetime.fromisoformat(value.strip())  # a date alone too (midnight)
+        except ValueError as exc:  # "day is out of range for month" says more than "Invalid isoformat string"
+            problem = "" if str(exc).startswith("Invalid isoformat") else f" ({exc})"
+    if isinstance(value, dt.datetime):
+        return value.date() if value.tzinfo is None else value.astimezone(dt.UTC).date()
+    if isinstance(value, dt.date):
+        return value
+    raise _err(node, "expires", f"{what}: expires: expected a date like 2027-01-31, got {node['expires']!r}{problem}")
 
 
 def _str_list(node: Node, key: str, what: str) -> tuple[str, ...]:
@@ -311,4 +314,18 @@ def load_policy(path: Path | None) -> Policy:
     """The policy from a YAML file, or the defaults when ``path`` is None."""
     if path is None:
         return Policy()
-    return parse_policy(load_yaml(path, PolicyError), str(path))
+    try:
+        doc = load_yaml(path, PolicyError)
+    except SCALAR_ERRORS as exc:  # PyYAML could not build a value (``2027-02-30``) and names no line: find it
+        bad = _bad_scalar(path)
+        if bad is None:
+            raise
+        raise PolicyError(f"{path}:{bad.line}: {bad.describe()}") from exc
+    return parse_policy(doc, str(path))
+
+
+def _bad_scalar(path: Path) -> BadScalar | None:
+    try:
+        return find_bad_scalar(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):  # changed since it was read: keep the loader's own error
+        return None

@@ -44,7 +44,10 @@ def poll_once(
             fresh.setdefault(event.event_id, event)
     if not fresh:
         return state.advance(now, {}, (), options.lookback), None
-    ordered = sorted(fresh.values(), key=lambda e: (e.event_time, e.event_id))
+    # Oldest first. Times have one-second resolution and LookupEvents answers newest first, so within a second
+    # the reversed answer keeps each event name's own order (the event id would be an arbitrary one).
+    ordered = list(fresh.values())[::-1]
+    ordered.sort(key=lambda e: e.event_time)  # stable: ties keep the reversed answer's order
     result = process_isolated([e.item for e in ordered], app)
     unfixable = {p.item_id for p in result.problems}  # a record that cannot be read will not improve
     retry_ids = result.failed_items - unfixable

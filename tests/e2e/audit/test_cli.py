@@ -41,7 +41,7 @@ def test_history_jsonl_rows_have_the_scan_keys(run: Run, audit_db: Path) -> None
 
 def test_history_prints_each_change_as_it_was_recorded(run: Run, audit_db: Path, tmp_path: Path) -> None:
     with closing(sqlite3.connect(audit_db)) as conn:
-        stored = [r[0] for r in conn.execute("SELECT row_json FROM changes ORDER BY event_time, event_id, rule_index")]
+        stored = [r[0] for r in conn.execute("SELECT row_json FROM changes ORDER BY event_time, id")]
     result = run("history", "--db", str(audit_db), "--format", "jsonl")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "".join(f"{line}\n" for line in stored)
@@ -244,3 +244,36 @@ def test_history_table_shows_what_a_modified_rule_was(run: Run, audit_db: Path) 
     result = run("history", "--db", str(audit_db), "--group", "sg-db")
     assert result.returncode == 0, result.stderr
     assert "modified: ingress tcp/5432 from 203.0.113.0/24 -> ingress tcp/5432 from 198.51.100.7/32" in result.stdout
+
+
+@pytest.mark.parametrize(("add_id", "revoke_id"), [("ffff-add", "0000-revoke"), ("0000-add", "ffff-revoke")])
+def test_opened_and_revoked_in_one_second_is_not_exposed(
+    run: Run, sc: ModuleType, tmp_path: Path, add_id: str, revoke_id: str
+) -> None:
+    """A log file opening tcp/22 to the world and revoking it in the same second (as an automatic revert does)."""
+    ssh = sc.permission("tcp", (22, 22), "0.0.0.0/0")
+    second = "2024-10-14T10:00:00"
+    log = tmp_path / "trail.json"
+    records = [
+        sc.cloudtrail_record("AuthorizeSecurityGroupIngress", add_id, second, ssh),
+        sc.cloudtrail_record("RevokeSecurityGroupIngress", revoke_id, second, ssh),
+    ]
+    log.write_text(json.dumps({"Records": records}), encoding="utf-8")
+    db = tmp_path / "audit.sqlite"
+    scanned = run("scan", str(log), "--db", str(db), "--format", "jsonl")
+    assert scanned.returncode == 0, scanned.stderr
+    assert [r["event_id"] for r in jsonl(scanned.stdout)] == [add_id, revoke_id]
+    for when in ("now", f"{second}Z"):
+        rules = run("history", "--db", str(db), "--at", when, "--format", "jsonl")
+        assert rules.returncode == 0, rules.stderr
+        assert jsonl(rules.stdout) == []
+    listed = run("history", "--db", str(db), "--format", "jsonl")
+    assert [r["event_id"] for r in jsonl(listed.stdout)] == [add_id, revoke_id]
+    report = run("report", "--db", str(db), "--since", "2024-10-01", "--until", "2024-11-01", "--out", "-")
+    assert report.returncode == 0, report.stderr
+    assert "2 change(s), 0 exposed group(s)" in report.stderr
+    # The same records again in the other order (another file, a re-scan) change nothing.
+    log.write_text(json.dumps({"Records": records[::-1]}), encoding="utf-8")
+    assert run("scan", str(log), "--db", str(db), "--format", "jsonl").returncode == 0
+    world = run("history", "--db", str(db), "--at", "now", "--world", "--format", "jsonl")
+    assert jsonl(world.stdout) == []

@@ -185,9 +185,9 @@ def remediations(items: tuple[Judgement, ...]) -> tuple[tuple[RuleChange, Remedi
     )
 
 
-def from_cloudtrail(event_name: str, event_id: str, when: str, *permissions: dict[str, Any]) -> tuple[RuleChange, ...]:
-    """The changes ``sgwatch.normalize`` makes of one record on sg-1, with ``ipPermissions`` spelled as given."""
-    record = {
+def cloudtrail_record(event_name: str, event_id: str, when: str, *permissions: dict[str, Any]) -> dict[str, Any]:
+    """One CloudTrail record of ``event_name`` on sg-1 at ``when`` (UTC), with ``ipPermissions`` spelled as given."""
+    return {
         "eventVersion": "1.09",
         "userIdentity": {"type": "IAMUser", "arn": ALICE, "accountId": ACCOUNT},
         "eventTime": f"{when}Z",
@@ -202,6 +202,11 @@ def from_cloudtrail(event_name: str, event_id: str, when: str, *permissions: dic
         "readOnly": False,
         "recipientAccountId": ACCOUNT,
     }
+
+
+def from_cloudtrail(event_name: str, event_id: str, when: str, *permissions: dict[str, Any]) -> tuple[RuleChange, ...]:
+    """The changes ``sgwatch.normalize`` makes of one record on sg-1, with ``ipPermissions`` spelled as given."""
+    record = cloudtrail_record(event_name, event_id, when, *permissions)
     return normalize(decode_record(record, f"{event_id}.json"))
 
 

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgwatch.audit.describe import actor_name
-from sgwatch.audit.state import RuleSet, exposes_world, is_world_open, replay
+from sgwatch.audit.state import RuleSet, chronological, exposes_world, is_world_open, replay
 from sgwatch.model import Action, Direction, Judgement, Outcome, RuleChange, Severity
 
 
 def rules_after(changes: Iterable[RuleChange], group_id: str = "sg-1") -> tuple[RuleChange, ...]:
-    """The group's rules after replaying every change (in time order, whatever order they are given in)."""
+    """The group's rules after replaying every change in the order they happened: by time, then as given."""
     judged = [Judgement(change=change, findings=(), severity=Severity.INFO) for change in changes]
     return tuple(j.change for j in replay(judged).states.get(group_id, ()))
 
@@ -77,6 +77,45 @@ def test_remove_matches_by_shape_whatever_spelling_aws_recorded(sc: ModuleType) 
     assert (add.protocol, add.from_port, add.peer) == ("tcp", 22, "10.0.0.1/8")
     assert rules_after([add]) == (add,)
     assert rules_after([remove, add]) == ()
+
+
+SECOND = "2024-05-02T10:00:00"
+# Event ids are random: the add's sorts after the revoke's, and before it.
+ID_ORDERS = [("ffff-add", "0000-revoke"), ("0000-add", "ffff-revoke")]
+
+
+def world_ssh(sc: ModuleType, event_name: str, event_id: str, when: str = SECOND) -> RuleChange:
+    (change,) = sc.from_cloudtrail(event_name, event_id, when, sc.permission("tcp", (22, 22), "0.0.0.0/0"))
+    return change
+
+
+@pytest.mark.parametrize(("add_id", "revoke_id"), ID_ORDERS)
+def test_same_second_changes_apply_in_recorded_order(sc: ModuleType, add_id: str, revoke_id: str) -> None:
+    """CloudTrail times have one-second resolution: within one second, the order recorded is the order done."""
+    add = world_ssh(sc, "AuthorizeSecurityGroupIngress", add_id)
+    revoke = world_ssh(sc, "RevokeSecurityGroupIngress", revoke_id)
+    assert rules_after([add, revoke]) == ()  # opened, then closed (an automatic revert, a script)
+    assert rules_after([revoke, add]) == (add,)  # a revoke of nothing, then opened
+    earlier = world_ssh(sc, "AuthorizeSecurityGroupIngress", "5555-earlier", "2024-05-02T09:59:59")
+    assert rules_after([earlier, revoke, add]) == (add,)  # closed and opened again: open, by the add
+    assert rules_after([revoke, add, earlier]) == (add,)  # recorded later, but a second earlier: time comes first
+
+
+def test_chronological_keeps_an_event_together_in_rule_order(sc: ModuleType) -> None:
+    c = sc.change
+    first_0 = c("zz-first", SECOND, sc.ALICE, Action.ADDED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
+    first_1 = replace(first_0, peer="::/0", rule_index=1)
+    second = c("aa-second", SECOND, sc.ALICE, Action.REMOVED, "sg-1", ports=(22, 22), peer="0.0.0.0/0")
+    sooner = c("mm-sooner", "2024-05-02T09:00:00", sc.ALICE, Action.ADDED, "sg-1", ports=(80, 80), peer="::/0")
+    judged = [Judgement(change=x, findings=(), severity=Severity.INFO) for x in (first_1, second, first_0, sooner)]
+    ordered = chronological(judged, lambda j: j.change)
+    assert [(j.change.event_id, j.change.rule_index) for j in ordered] == [
+        ("mm-sooner", 0), ("zz-first", 0), ("zz-first", 1), ("aa-second", 0)
+    ]  # fmt: skip
+    # Recorded again later (a re-scan): the event keeps the place of its first recording.
+    again = chronological([*judged, judged[0], judged[2]], lambda j: j.change)
+    assert [j.change.event_id for j in again] == ["mm-sooner", *["zz-first"] * 4, "aa-second"]
+    assert [r.peer for r in rules_after([first_1, second, first_0])] == ["::/0"]
 
 
 @pytest.mark.parametrize("ports", [None, (0, 0), (-1, -1), ("0", "65535")])

@@ -16,12 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgwatch.audit.query import HistoryFilter
+from sgwatch.audit.report import collect_report
+from sgwatch.audit.state import exposes_world
 from sgwatch.audit.store import AuditStore, default_db_path
 from sgwatch.cli.output import write_jsonl
 from sgwatch.errors import StoreError
 from sgwatch.model import (
     Action,
     Direction,
+    Judgement,
     Remediation,
     RemediationStatus,
     RevokePlan,
@@ -218,6 +221,65 @@ def test_rule_before_a_modify(filled: AuditStore, sc: ModuleType) -> None:
     assert filled.rule_before("sg-db", "sgr-db2", sc.at("2024-05-04T08:30:00")) is None  # not yet added
     assert filled.rule_before("sg-bastion", "sgr-b1", sc.at("2024-06-01T00:00:00")) is None  # removed
     assert filled.rule_before("sg-db", "sgr-nope", sc.at("2024-06-01T00:00:00")) is None
+
+
+SECOND = "2024-05-02T10:00:00"
+
+
+def world_ssh(sc: ModuleType, event_name: str, event_id: str, when: str = SECOND) -> Judgement:
+    (change,) = sc.from_cloudtrail(event_name, event_id, when, sc.permission("tcp", (22, 22), "0.0.0.0/0"))
+    if change.action is Action.REMOVED:
+        return sc.judged(change, Severity.INFO, "RULE_REMOVED")
+    return sc.judged(change, Severity.CRITICAL, "WORLD_ADMIN_PORT_INGRESS")
+
+
+def world_open(store: AuditStore, sc: ModuleType, when: str | None = None) -> dict[str, list[str]]:
+    """What history --at (--world) and the report's exposed groups say is open to the world: rule -> event."""
+    at = None if when is None else sc.at(when)
+    state = [j.change.event_id for j in store.group_state("sg-1", at)]
+    world = [j.change.event_id for j in store.group_state("sg-1", at) if exposes_world(j.change)]
+    until = (at or sc.at("2024-06-01T00:00:00")) + timedelta(seconds=1)
+    report = collect_report(store, sc.at("2024-05-01T00:00:00"), until, until)
+    return {"state": state, "world": world, "exposed": [j.change.event_id for g in report.exposed for j in g.rules]}
+
+
+@pytest.mark.parametrize(("add_id", "revoke_id"), [("ffff-add", "0000-revoke"), ("0000-add", "ffff-revoke")])
+def test_same_second_add_then_revoke_is_closed(store: AuditStore, sc: ModuleType, add_id: str, revoke_id: str) -> None:
+    """Opened and revoked within one second (a revert, Terraform): the recorded order decides, not the event id."""
+    add = world_ssh(sc, "AuthorizeSecurityGroupIngress", add_id)
+    revoke = world_ssh(sc, "RevokeSecurityGroupIngress", revoke_id)
+    assert store.record_judgements([add, revoke]) == 2
+    closed: dict[str, list[str]] = {"state": [], "world": [], "exposed": []}
+    assert world_open(store, sc) == world_open(store, sc, SECOND) == closed
+    assert [j.change.event_id for j in store.query(HistoryFilter())] == [add_id, revoke_id]
+    assert store.record_judgements([revoke, add]) == 0  # a re-scan in another order: first recordings stand
+    assert world_open(store, sc) == closed
+    assert [j.change.event_id for j in store.query(HistoryFilter())] == [add_id, revoke_id]
+    reopened = world_ssh(sc, "AuthorizeSecurityGroupIngress", "8888-again")  # opened again in that second
+    assert store.record_judgements([reopened]) == 1
+    assert world_open(store, sc) == {"state": ["8888-again"], "world": ["8888-again"], "exposed": ["8888-again"]}
+
+
+@pytest.mark.parametrize(("add_id", "revoke_id"), [("ffff-add", "0000-revoke"), ("0000-add", "ffff-revoke")])
+def test_same_second_revoke_then_add_is_open(store: AuditStore, sc: ModuleType, add_id: str, revoke_id: str) -> None:
+    earlier = world_ssh(sc, "AuthorizeSecurityGroupIngress", "5555-earlier", "2024-05-02T09:59:59")
+    revoke = world_ssh(sc, "RevokeSecurityGroupIngress", revoke_id)
+    add = world_ssh(sc, "AuthorizeSecurityGroupIngress", add_id)
+    store.record_judgements([revoke, add])
+    store.record_judgements([earlier])  # an older file scanned after: its time still comes first
+    opened = {"state": [add_id], "world": [add_id], "exposed": [add_id]}
+    assert world_open(store, sc) == world_open(store, sc, SECOND) == opened
+    assert world_open(store, sc, "2024-05-02T09:59:59")["state"] == ["5555-earlier"]
+    assert [j.change.event_id for j in store.query(HistoryFilter())] == ["5555-earlier", revoke_id, add_id]
+
+
+def test_rules_of_one_event_read_in_rule_order_whatever_the_recording_order(store: AuditStore, sc: ModuleType) -> None:
+    first, second = sc.scenario()[3:5]  # ev-03's two rules, rule_index 0 and 1
+    later = replace(sc.scenario()[0], change=replace(sc.scenario()[0].change, event_time=first.change.event_time))
+    store.record_judgements([second, later])
+    store.record_judgements([first])  # the event's other rule, recorded after another event of the same second
+    got = [(j.change.event_id, j.change.rule_index) for j in store.query(HistoryFilter())]
+    assert got == [("ev-03", 0), ("ev-03", 1), ("ev-13", 0)]
 
 
 def test_default_db_path_is_under_the_user_data_folder() -> None:

@@ -7,10 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sgwatch.errors import PolicyError
-from sgwatch.model import Actor, Severity
+from sgwatch.model import Action, Actor, Direction, GroupInfo, Severity
 from sgwatch.policy import evaluate, load_policy
+from sgwatch.policy.network import only_ports
 from sgwatch.policy.schema import Policy
 
 from .conftest import FIXTURES, TODAY, judge_file
@@ -59,6 +62,75 @@ def test_invalid_policy_names_file_line_and_key(tmp_path: Path, text: str, expec
         load_policy(write(tmp_path, text))
     assert str(info.value).startswith(str(tmp_path) + "/")
     assert expected in str(info.value)
+
+
+ENTRY = "allowlist:\n  - cidr: 10.0.0.0/8\n    reason: vpn\n    owner: netops\n"
+SUPPRESSION = "suppressions:\n  - finding: WORLD_EGRESS\n    reason: a\n    owner: b\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ENTRY + "    expires: 2027-02-30\n",
+         "policy.yaml:5: allowlist[0]: expires: 2027-02-30 is not a real date or time (day is out of range for month)"),
+        (SUPPRESSION + "    expires: 2027-13-01\n",
+         "policy.yaml:5: suppressions[0]: expires: 2027-13-01 is not a real date or time (month must be in 1..12)"),
+        (ENTRY + "    expires: 0000-01-01\n", "policy.yaml:5: allowlist[0]: expires: 0000-01-01 is not a real date"),
+        (ENTRY + "    expires: 2027-01-01 25:00:00\n", "policy.yaml:5: allowlist[0]: expires: 2027-01-01 25:00:00 is not"),
+        (ENTRY + "    expires: 2027-01-01T10:00:00+99:00\n", "policy.yaml:5: allowlist[0]: expires: 2027-01-01T10:00"),
+        (ENTRY + "    expires: !!timestamp soon\n",
+         "policy.yaml:5: allowlist[0]: expires: soon is not a real date or time (expected the form 2027-01-31"),
+        (ENTRY + '    expires: "2027-02-30"\n',
+         "policy.yaml:5: allowlist[0]: expires: expected a date like 2027-01-31, got '2027-02-30' (day is out of range"),
+        (ENTRY + '    expires: "soon"\n', "policy.yaml:5: allowlist[0]: expires: expected a date like 2027-01-31, got 'soon'"),
+        (ENTRY + "    expires: 20270101\n", "policy.yaml:5: allowlist[0]: expires: expected a date like 2027-01-31, got 20270101"),
+        # Any unquoted date-looking value is read as a date by YAML, wherever it stands.
+        ("allowlist:\n  - cidr: 10.0.0.0/8\n    reason: 2027-02-30\n    owner: b\n",
+         "policy.yaml:3: allowlist[0]: reason: 2027-02-30 is not a real date or time (day is out of range for month);"
+         " write a valid one like 2027-01-31, or quote it if it is text"),
+        ("severities:\n  2027-02-30: high\n", "policy.yaml:2: severities: 2027-02-30 is not a real date or time"),
+        ("version: !!int one\n", "policy.yaml:1: version: 'one' cannot be read as an integer (invalid literal"),
+        ("web_ports: [80, !!bool maybe]\n", "policy.yaml:1: web_ports[1]: 'maybe' cannot be read as a boolean"),
+    ],
+)  # fmt: skip
+def test_impossible_values_name_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    """PyYAML builds dates itself and fails without a line; the policy error still names one."""
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, text))
+    assert str(info.value).startswith(f"{tmp_path}/{expected}")
+    assert "\n" not in str(info.value)
+
+
+def test_impossible_date_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sgwatch.cli import cli
+
+    path = write(tmp_path, ENTRY + "    expires: 2027-02-30\n")
+    result = CliRunner().invoke(cli, ["policy", "check", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"sgwatch: error: {path}:5: allowlist[0]: expires: 2027-02-30 is not a real date or time"
+        " (day is out of range for month); write a valid one like 2027-01-31\n"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("written", "expires"),
+    [
+        ("2027-01-31", dt.date(2027, 1, 31)),
+        ('"2027-01-31"', dt.date(2027, 1, 31)),
+        ("2027-01-31 10:00:00", dt.date(2027, 1, 31)),
+        ('"2027-01-31T10:00:00"', dt.date(2027, 1, 31)),  # quoted or not, a date and time reads the same
+        ("2027-01-31T23:30:00-05:00", dt.date(2027, 2, 1)),  # its day in UTC
+        ('"2027-01-31T23:30:00-05:00"', dt.date(2027, 2, 1)),
+        ("2027-01-31T10:00:00Z", dt.date(2027, 1, 31)),
+    ],
+)
+def test_expires_takes_dates_and_times(tmp_path: Path, written: str, expires: dt.date) -> None:
+    policy = load_policy(write(tmp_path, f"{ENTRY}    expires: {written}\n{SUPPRESSION}    expires: {written}\n"))
+    assert (policy.allowlist[0].expires, policy.suppressions[0].expires) == (expires, expires)
 
 
 def test_missing_policy_file(tmp_path: Path) -> None:
@@ -144,3 +216,68 @@ def test_example_policy_in_docs_is_valid(tmp_path: Path) -> None:
     assert 8443 in policy.admin_ports
     assert len(policy.allowlist) == 3
     assert len(policy.suppressions) == 1
+
+
+def world_egress():  # type: ignore[no-untyped-def]
+    (judgement,), _ = judge_file(FIXTURES / "cloudtrail" / "AuthorizeSecurityGroupEgress__world_all_traffic.json")
+    return judgement.change
+
+
+def test_egress_rules_on_a_default_group_break_cis_5_4_too(tmp_path: Path) -> None:
+    """The default group should restrict all traffic (CIS 5.4): an egress rule added to it is a finding too."""
+    change = world_egress()
+    assert change.direction is Direction.EGRESS
+    plain = evaluate(change, Policy(), today=TODAY)
+    assert plain.finding_ids == ("WORLD_EGRESS",)
+    by_name = evaluate(dataclasses.replace(change, group_name="default"), Policy(), today=TODAY)
+    enriched = evaluate(change, Policy(), group=GroupInfo(group_id=change.group_id or "", is_default=True), today=TODAY)
+    for judged in (by_name, enriched):
+        assert judged.finding_ids == ("DEFAULT_GROUP_RULE_ADDED", "WORLD_EGRESS")  # the egress verdict is kept
+        assert judged.severity is Severity.HIGH
+    private = dataclasses.replace(change, group_name="default", peer="10.0.0.0/8")
+    assert evaluate(private, Policy(), today=TODAY).finding_ids == ("DEFAULT_GROUP_RULE_ADDED", "RULE_ADDED")
+    modified = dataclasses.replace(change, group_name="default", action=Action.MODIFIED, rule_id="sgr-0e")
+    assert "DEFAULT_GROUP_RULE_ADDED" in evaluate(modified, Policy(), today=TODAY).finding_ids
+    removed = dataclasses.replace(change, group_name="default", action=Action.REMOVED)
+    assert evaluate(removed, Policy(), today=TODAY).finding_ids == ("RULE_REMOVED",)  # closing it is no finding
+    # The policy's severities and suppressions apply as for ingress.
+    lowered = load_policy(write(tmp_path, "severities:\n  DEFAULT_GROUP_RULE_ADDED: medium\n"))
+    assert evaluate(dataclasses.replace(change, group_name="default"), lowered, today=TODAY).severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize(
+    ("ports", "finding_id"),
+    [
+        ((443, 80), "WORLD_INGRESS"),  # reversed: holds no port, so not "web only"
+        ((443, 442), "WORLD_INGRESS"),
+        ((80, 80), "WORLD_WEB_INGRESS"),
+        ((443, 443), "WORLD_WEB_INGRESS"),
+        ((80, 443), "WORLD_ADMIN_PORT_INGRESS"),  # 110, 135, 143 lie between
+        ((70000, 70000), "WORLD_INGRESS"),  # no such port (decode keeps ports as recorded)
+        ((80, 70000), "WORLD_ADMIN_PORT_INGRESS"),
+        ((-1, 80), "WORLD_ADMIN_PORT_INGRESS"),
+        ((-5, -5), "WORLD_INGRESS"),
+        ((-1, -1), "WORLD_ALL_TRAFFIC_INGRESS"),
+    ],
+)
+def test_port_ranges_as_recorded(ports: tuple[int, int], finding_id: str) -> None:
+    change = dataclasses.replace(ssh_world(), from_port=ports[0], to_port=ports[1])
+    judged = evaluate(change, Policy(), today=TODAY)
+    assert judged.finding_ids == (finding_id,)
+    if finding_id == "WORLD_INGRESS":
+        assert judged.severity is Severity.HIGH
+
+
+@given(
+    st.sampled_from(["tcp", "udp"]),
+    st.integers(-70000, 70000),
+    st.integers(-70000, 70000),
+    st.sets(st.integers(0, 65535), min_size=1, max_size=5),
+)
+def test_only_ports_means_a_port_and_each_one_allowed(protocol: str, lo: int, hi: int, allowed: set[int]) -> None:
+    """Over any integers the decoder may pass on: some port is in the range, and every one of them is allowed."""
+    ports = range(lo, hi + 1)
+    expected = lo >= 0 and len(ports) > 0 and all(p in allowed for p in ports[: len(allowed) + 1])
+    assert only_ports(protocol, lo, hi, allowed) is expected
+    for low in allowed:
+        assert only_ports(protocol, low, low, allowed)
