@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,22 +13,10 @@ from sgwatch.model import Delivery, DeliveryStatus
 
 
 def format_delivery_summary(deliveries: Iterable[Delivery]) -> list[str]:
-    """Lines for stderr: one count line per channel, then one line per failed delivery with its reason."""
-    by_channel: dict[str, Counter[str]] = {}
-    failures: list[Delivery] = []
-    for delivery in deliveries:
-        counts = by_channel.setdefault(delivery.channel, Counter())
-        counts[str(delivery.status)] += 1
-        if delivery.status is DeliveryStatus.FAILED:
-            failures.append(delivery)
-    lines = []
-    for channel, counts in by_channel.items():
-        parts = [f"{counts[s]} {s}" for s in ("delivered", "failed", "skipped") if counts[s]]
-        lines.append(f"notify: {channel}: {', '.join(parts)}")
-    for failure in failures:
-        tried = f" after {failure.attempts} attempt(s)" if failure.attempts else ""
-        lines.append(f"notify: {failure.channel}: FAILED {failure.alert_id}{tried}: {failure.detail}")
-    return lines
+    """Lines for stderr (sgwatch.notify.summary): alerts per channel, digests, skips by reason, failures."""
+    from sgwatch.notify.summary import summary_lines  # noqa: PLC0415 - only after a run that notified
+
+    return summary_lines(deliveries)
 
 
 def format_outcome(delivery: Delivery) -> str:

@@ -93,8 +93,9 @@ def run_jobs(
         if ready > now:
             runtime.clock.sleep(ready - now)
             now = runtime.clock.monotonic()
-        run.limiter.record(job.destination, now)
+        run.limiter.record(job.destination, now)  # pacing counts sends as they start
         attempt = _contained(job.channel, partial(job.sender.send, job.message), message_id=message_id(job.message))
+        answered = runtime.clock.monotonic()  # a wait (Retry-After, backoff) runs from the reply, not the request
         job.attempts += 1
         emit(
             logging.DEBUG,
@@ -116,7 +117,7 @@ def run_jobs(
             if attempt.channel_wide:
                 _stop_channel(run, jobs, job.channel, attempt.reason)
         else:
-            _reschedule(run, jobs, job, attempt, now=now, start=start)
+            _reschedule(run, jobs, job, attempt, answered=answered, start=start)
     return run.outcomes
 
 
@@ -153,7 +154,9 @@ def _stop_channel(run: _Run, jobs: list[_Job], channel: ChannelConfig, reason: s
         _give_up(run, jobs, other, f"{done}: channel failed permanently: {reason}")
 
 
-def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, now: float, start: float) -> None:
+def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, answered: float, start: float) -> None:
+    """Schedule the next attempt ``delay`` seconds after the failed one ended (``answered``: its reply, its
+    timeout or its connection error), unless that start would pass the deadline counted from ``start``."""
     config = run.config
     if job.attempts >= config.max_attempts:
         _give_up(run, jobs, job, f"gave up after {job.attempts} attempts: {attempt.reason}")
@@ -166,7 +169,7 @@ def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, n
         retry_after_max=config.retry_after_max,
         rng=run.rng,
     )
-    if now + delay - start > config.deadline:
+    if answered + delay - start > config.deadline:
         _give_up(
             run,
             jobs,
@@ -175,7 +178,7 @@ def _reschedule(run: _Run, jobs: list[_Job], job: _Job, attempt: Retryable, *, n
             f"{config.deadline:g}s delivery deadline): {attempt.reason}",
         )
         return
-    job.not_before = now + delay
+    job.not_before = answered + delay
     if attempt.retry_after is not None:
         run.limiter.block_until(job.destination, job.not_before)
     emit(

@@ -25,7 +25,7 @@ from sgwatch.notify.ledger import MemoryLedger, SentLedger
 from sgwatch.notify.logjson import emit
 from sgwatch.notify.outcome import Digest, Message, Sender
 from sgwatch.notify.ratelimit import RateLimiter
-from sgwatch.notify.routing import fold_bursts, merge_duplicates, select
+from sgwatch.notify.routing import ALREADY_SENT, DIGEST_ID_PREFIX, FOLDED_INTO, fold_bursts, merge_duplicates, select
 from sgwatch.notify.runtime import Runtime
 from sgwatch.notify.sample import sample_alert
 from sgwatch.settings import Settings
@@ -105,7 +105,7 @@ class Notifier:
         order = {channel.name: index for index, channel in enumerate(self.config.channels)}
 
         def sort_key(delivery: Delivery) -> tuple[int, int, int]:
-            digest = delivery.alert_id.startswith("digest:")
+            digest = delivery.alert_id.startswith(DIGEST_ID_PREFIX)
             return (order[delivery.channel], position[delivery.alert_id], 0 if digest else 1)
 
         return self._reported(sorted(deliveries, key=sort_key))
@@ -173,7 +173,7 @@ def _unsent(alert: Alert, channel: ChannelConfig, ledger: SentLedger) -> tuple[A
         sent = frozenset()
     kept = tuple(judgement for judgement in alert.judgements if judgement.change.rule_key not in sent)
     if not kept:
-        return None, "duplicate: already sent to this channel"
+        return None, ALREADY_SENT
     if len(kept) == len(alert.judgements):
         return alert, ""
     return dataclasses.replace(alert, judgements=kept), ""
@@ -209,7 +209,7 @@ def _deliveries(outcome: Outcome) -> list[Delivery]:
                 channel=channel,
                 alert_id=alert.alert_id,
                 status=member_status,
-                detail=f"folded into {message.digest_id} ({count} alerts): {outcome.detail}",
+                detail=f"{FOLDED_INTO}{message.digest_id} ({count} alerts): {outcome.detail}",
             )
         )
     return out

@@ -15,6 +15,10 @@ from sgwatch.notify.config import ChannelConfig
 from sgwatch.notify.fields import BurstGuard
 from sgwatch.notify.outcome import Digest, Message
 
+DIGEST_ID_PREFIX = "digest:"  # a digest's id; its Delivery has it as alert_id
+FOLDED_INTO = "folded into "  # starts the Delivery detail of each alert sent inside a digest
+ALREADY_SENT = "duplicate: already sent to this channel"  # the Delivery detail of an alert the ledger knows
+
 
 def merge_duplicates(alerts: Sequence[Alert]) -> tuple[Alert, ...]:
     """One alert per ``alert_id`` (a record delivered twice); judgements are united by rule key, first wins."""
@@ -67,7 +71,7 @@ def select(alert: Alert, channel: ChannelConfig) -> tuple[Alert | None, str]:
 
 def digest_id(alerts: Sequence[Alert]) -> str:
     text = "\n".join(sorted(alert.alert_id for alert in alerts))
-    return "digest:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    return DIGEST_ID_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def fold_bursts(alerts: Sequence[Alert], guard: BurstGuard | None) -> tuple[Message, ...]:

@@ -206,10 +206,10 @@ def test_audit_store_with_notify_records_and_delivers_once(tmp_path: Path, cli: 
     first = cli("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
     assert first.returncode == 0, first.stderr
     assert f"audit: 1 new changes recorded in {db}" in first.stderr
-    assert "1 delivered" in first.stderr
+    assert "notify: console: 1 alert delivered" in first.stderr
     again = cli("scan", ssh, "--config", str(config), "--notify", "--db", str(db), "--format", "jsonl")
     assert "audit: 0 new changes recorded" in again.stderr  # the sent ledger in the store: no second alert
-    assert "1 delivered" not in again.stderr
+    assert "notify: console: 1 skipped (already sent)" in again.stderr
 
 
 def test_unusable_audit_store_stops_the_run_before_reading_input(tmp_path: Path, cli: Cli) -> None:

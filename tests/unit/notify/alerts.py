@@ -277,6 +277,43 @@ def icmp_and_created() -> Alert:
     )
 
 
+LEGACY_GROUP = "sg-ff6aba8ab7ef60f61"
+
+
+def legacy_revert() -> Alert:
+    """A legacy AuthorizeSecurityGroupIngress (no rule id in the record), reverted by its exact permission."""
+    c = change(
+        event_id="0f1e2d3c-aaaa-bbbb-cccc-000000000006",
+        group_id=LEGACY_GROUP,
+        group_name=None,
+        from_port=3389,
+        to_port=3389,
+        rule_id=None,
+    )
+    plan = RevokePlan(
+        event_id=c.event_id,
+        rule_key=c.rule_key,
+        group_id=LEGACY_GROUP,
+        direction=Direction.INGRESS,
+        ip_permission={"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        reason="revoke the exact permission the request added (no rule id recorded)",
+    )
+    rdp = finding(
+        "WORLD_ADMIN_PORT_INGRESS", Severity.CRITICAL, "Admin port open to the world", "tcp/3389 from 0.0.0.0/0"
+    )
+    return alert_of(
+        judgement(c, rdp),
+        remediations=(
+            Remediation(
+                plan=plan,
+                status=RemediationStatus.REVERTED,
+                dry_run=False,
+                detail=f"{LEGACY_GROUP} ingress tcp/3389 from 0.0.0.0/0: revoked",
+            ),
+        ),
+    )
+
+
 def burst(count: int, *, step: float = 1.0, severity: Severity = Severity.HIGH) -> list[Alert]:
     out = []
     for i in range(count):
@@ -297,6 +334,7 @@ CASES: dict[str, Callable[[], Alert]] = {
     "malicious": malicious,
     "minimal": minimal,
     "icmp_and_created": icmp_and_created,
+    "legacy_revert": legacy_revert,
 }
 
 

@@ -179,3 +179,71 @@ def test_resolve_url_warns_once_per_channel_when_not_https(clock: Any, caplog: p
         assert runtime.resolve_url(channel, SecretRef(kind="env", ref=name)) == environ[name].strip()
     warned = [json.loads(r.getMessage()) for r in caplog.records if '"insecure_url"' in r.getMessage()]
     assert [line["channel"] for line in warned] == ["a", "b"]
+
+
+class SlowScripted(Scripted):
+    """A scripted adapter whose every reply takes ``takes`` seconds of the manual clock to arrive."""
+
+    def __init__(self, clock: Any, takes: float, *replies: Attempt | Exception) -> None:
+        super().__init__(*replies)
+        self.clock = clock
+        self.takes = takes
+        self.started: list[float] = []
+
+    def send(self, message: Message) -> Attempt:
+        self.started.append(self.clock.monotonic())
+        self.clock.elapsed += self.takes  # the request is in flight: time passes without a sleep
+        return super().send(message)
+
+
+def run_slow(sender: SlowScripted, batch: list[Any], clock: Any, config: DeliveryConfig) -> list[Any]:
+    channel = SlackConfig(name="hooks", type="slack", url=SecretRef(kind="env", ref="HOOK"))
+    runtime = Runtime(environ={}, clock=clock, timeout=1.0)
+    outcomes = run_jobs(
+        [(channel, sender, batch)], config, runtime, rng=random.Random(1), on_delivered=lambda _c, _m: None
+    )
+    return [(o.status, o.attempts, o.detail) for o in outcomes]
+
+
+def test_retry_after_counts_from_the_reply_not_from_the_request(alerts: ModuleType, clock: Any) -> None:
+    """A server that takes 3 s to answer 429 Retry-After: 5 is asked again 5 s after its answer."""
+    sender = SlowScripted(clock, 3.0, Retryable(reason="HTTP 429", retry_after=5.0), Delivered(detail="sent"))
+    assert run_slow(sender, [alerts.critical_ssh()], clock, DeliveryConfig()) == [(DeliveryStatus.DELIVERED, 2, "sent")]
+    assert sender.started == [0.0, 8.0]
+    assert clock.sleeps == [5.0]
+
+
+def test_retry_after_holds_the_other_messages_to_the_destination_from_the_reply(alerts: ModuleType, clock: Any) -> None:
+    sender = SlowScripted(
+        clock, 2.0, Retryable(reason="HTTP 429", retry_after=4.0), Delivered(detail="a"), Delivered(detail="b")
+    )
+    batch = [alerts.critical_ssh(), alerts.multi_rule()]
+    assert [status for status, _, _ in run_slow(sender, batch, clock, DeliveryConfig())] == [
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.DELIVERED,
+    ]
+    assert sender.started == [0.0, 6.0, 8.0]
+
+
+def test_backoff_after_a_slow_failure_counts_from_its_end(alerts: ModuleType, clock: Any) -> None:
+    """A timeout after 3 s is retried a full backoff later, not at once."""
+    sender = SlowScripted(clock, 3.0, Retryable(reason="timeout (ReadTimeout)"), Delivered(detail="sent"))
+    config = DeliveryConfig(backoff_base=1.0, backoff_max=1.0)
+    assert run_slow(sender, [alerts.critical_ssh()], clock, config)[0][:2] == (DeliveryStatus.DELIVERED, 2)
+    (waited,) = clock.sleeps
+    assert 0.5 <= waited <= 1.0
+    assert sender.started == [0.0, 3.0 + waited]
+
+
+def test_the_deadline_counts_the_time_the_failed_attempt_took(alerts: ModuleType, clock: Any) -> None:
+    """Asked at 0, answered at 3 with Retry-After: 5: the retry would start at 8, past a 7 s deadline."""
+    sender = SlowScripted(clock, 3.0, Retryable(reason="HTTP 429", retry_after=5.0), Delivered(detail="sent"))
+    assert run_slow(sender, [alerts.critical_ssh()], clock, DeliveryConfig(deadline=7.0)) == [
+        (
+            DeliveryStatus.FAILED,
+            1,
+            "gave up after 1 attempts (a retry in 5.0s would pass the 7s delivery deadline): HTTP 429",
+        )
+    ]
+    assert len(sender.sent) == 1
+    assert clock.sleeps == []

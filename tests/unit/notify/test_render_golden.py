@@ -19,7 +19,7 @@ from sgwatch.notify.render.teams import teams_alert, teams_digest
 from sgwatch.notify.render.text import text_alert, text_digest
 from sgwatch.notify.routing import digest_id
 
-CASE_NAMES = ("critical_ssh", "multi_rule", "malicious", "minimal", "icmp_and_created", "digest")
+CASE_NAMES = ("critical_ssh", "multi_rule", "malicious", "minimal", "icmp_and_created", "legacy_revert", "digest")
 ROUTING_KEY = "R0UTINGKEY0000000000000000000000"
 
 

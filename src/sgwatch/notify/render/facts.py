@@ -12,13 +12,15 @@ from sgwatch.model import (
     Action,
     Actor,
     Alert,
+    Direction,
     Judgement,
     Remediation,
     RemediationStatus,
+    RevokePlan,
     RuleChange,
     Severity,
 )
-from sgwatch.ruletext import GROUP_EVENTS, failure_text, rule_text
+from sgwatch.ruletext import GROUP_EVENTS, failure_text, format_ports, rule_text
 from sgwatch.serialize import format_time
 
 UNKNOWN = "unknown"
@@ -33,6 +35,13 @@ _VERBS = {
     Action.DELETED: "deleted",
     Action.ATTACHED: "attached",
 }
+# The peers of an EC2 IpPermission (a revert plan without a rule id): list key, the fields naming a peer.
+_PERMISSION_PEERS = (
+    ("IpRanges", ("CidrIp",)),
+    ("Ipv6Ranges", ("CidrIpv6",)),
+    ("PrefixListIds", ("PrefixListId",)),
+    ("UserIdGroupPairs", ("GroupId", "GroupName")),
+)
 
 
 def severity_label(severity: Severity) -> str:
@@ -180,9 +189,45 @@ def enrichment_lines(alert: Alert) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def remediation_line(remediation: Remediation) -> str:
+def remediation_target(remediation: Remediation, changes: Sequence[RuleChange]) -> str:
+    """The rule a remediation acted on, in ``ruletext``'s wording: ``ingress tcp/22 from 0.0.0.0/0 on sg-0abc``.
+
+    From the alert's change the plan was made for (``changes``); from the plan itself when the alert does not
+    carry that change (a channel that was sent only some of the rules); ``the change`` without a plan.
+    """
     plan = remediation.plan
-    target = (plan.rule_id or plan.rule_key) if plan else "the change"
+    if plan is None:
+        return "the change"
+    for change in changes:
+        if (change.event_id, change.rule_key) == (plan.event_id, plan.rule_key):
+            return f"{rule_text(change)} on {plan.group_id}"
+    return f"{_plan_rule(plan)} on {plan.group_id}"
+
+
+def _plan_rule(plan: RevokePlan) -> str:
+    """``ingress rule sgr-0abc``, ``ingress tcp/22 from 0.0.0.0/0`` (the EC2 permission), ``ingress rule``."""
+    if plan.rule_id or plan.ip_permission is None:
+        return " ".join(filter(None, (str(plan.direction), "rule", plan.rule_id)))
+    permission = plan.ip_permission
+    protocol = permission.get("IpProtocol")
+    ports = format_ports(
+        None if protocol is None else str(protocol), permission.get("FromPort"), permission.get("ToPort")
+    )
+    peers = [
+        str(peer)
+        for key, fields in _PERMISSION_PEERS
+        for entry in permission.get(key, ())
+        if (peer := next((entry[name] for name in fields if entry.get(name)), None))
+    ]
+    words = [str(plan.direction), ports or "rule"]
+    if peers:
+        words.append(("to " if plan.direction is Direction.EGRESS else "from ") + ", ".join(peers))
+    return " ".join(words)
+
+
+def remediation_line(remediation: Remediation, changes: Sequence[RuleChange]) -> str:
+    """``reverted ingress tcp/22 from 0.0.0.0/0 on sg-0abc: <what remediation recorded>``."""
+    target = remediation_target(remediation, changes)
     status = remediation.status
     if status is RemediationStatus.PLANNED or remediation.dry_run:
         text = f"would revert {target} (dry run)"
@@ -200,7 +245,8 @@ def remediation_line(remediation: Remediation) -> str:
 
 
 def remediation_lines(alert: Alert) -> tuple[str, ...]:
-    return tuple(remediation_line(r) for r in alert.remediations)
+    changes = tuple(judgement.change for judgement in alert.judgements)
+    return tuple(remediation_line(r, changes) for r in alert.remediations)
 
 
 def summary_line(alert: Alert) -> str:
