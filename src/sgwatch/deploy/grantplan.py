@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sgwatch.deploy.grants import GRANTS, Grant
-from sgwatch.deploy.pipeline import TOPIC_ENV
-from sgwatch.errors import DeployError
+from sgwatch.deploy.pipeline import FUNCTION_ENV, TOPIC_ENV
+from sgwatch.errors import ConfigError, DeployError
 from sgwatch.notify.config import EmailConfig, SnsConfig, parse_notify
 from sgwatch.notify.secretref import ARN_SHAPES, SecretRef
 from sgwatch.settings import Settings, load_settings_text
@@ -100,6 +100,12 @@ def settings_needs(settings: Settings) -> tuple[Need, ...]:
             value = getattr(channel, field.name)
             if isinstance(value, SecretRef) and value.kind in ARN_SHAPES:
                 needs.append(Need(service=value.kind, name=value.ref, region=None, where=f"{label}: {field.name}"))
+            if isinstance(value, SecretRef) and value.kind == "env" and not _function_has(value.ref):
+                raise ConfigError(
+                    f"{label}: {field.name}: env:{value.ref}: the deployed function has no such variable (the stack "
+                    f"sets {', '.join(FUNCTION_ENV)}); keep the secret in Secrets Manager or SSM "
+                    "(secretsmanager:NAME, ssm:/NAME) and deploy again"
+                )
         if isinstance(channel, EmailConfig) and channel.transport == "ses":
             address = channel.sender.rpartition("<")[2].rstrip(">").strip()
             needs.append(Need(service="ses", name=address, region=channel.region, where=f"{label}: from {address}"))
@@ -107,6 +113,11 @@ def settings_needs(settings: Settings) -> tuple[Need, ...]:
             topic = channel.topic_arn.ref if channel.topic_arn.kind == "inline" else channel.topic_arn.describe()
             needs.append(Need(service="sns", name=topic, region=None, where=f"{label}: topic_arn"))
     return tuple(needs)
+
+
+def _function_has(variable: str) -> bool:
+    """Whether the deployed function has this environment variable (the stack's, or one Lambda sets)."""
+    return variable in FUNCTION_ENV or variable.startswith(("AWS_", "LAMBDA_"))
 
 
 def need_arns(need: Need, *, partition: str, region: str, account: str) -> tuple[str, ...]:

@@ -34,6 +34,9 @@ FUNCTION_TIMEOUT_SECONDS = 60
 DEFAULT_CONFIG_PARAMETER = "/sgwatch/config"
 DEFAULT_CONFIG_YAML = "enrich: true"
 TOPIC_ENV = "SGWATCH_SNS_TOPIC_ARN"  # the function's variable holding the stack's topic (granted sns:Publish)
+CONFIG_ENV = "SGWATCH_CONFIG"
+LEDGER_ENV = "SGWATCH_LEDGER_TABLE"
+FUNCTION_ENV = (CONFIG_ENV, TOPIC_ENV, LEDGER_ENV)  # every variable the stack gives the function
 # Values CloudWatch Logs accepts for RetentionInDays.
 RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -215,9 +218,9 @@ def _function() -> Json:
                 "ReservedConcurrentExecutions": if_("HasReservedConcurrency", ref("ReservedConcurrency"), NO_VALUE),
                 "Environment": {
                     "Variables": {
-                        "SGWATCH_CONFIG": sub("ssm:${ConfigParameterName}"),
+                        CONFIG_ENV: sub("ssm:${ConfigParameterName}"),
                         TOPIC_ENV: ref("AlertTopic"),
-                        "SGWATCH_LEDGER_TABLE": ref("SentLedgerTable"),
+                        LEDGER_ENV: ref("SentLedgerTable"),
                     }
                 },
                 "LoggingConfig": {"LogGroup": ref("FunctionLogGroup"), "LogFormat": "Text"},

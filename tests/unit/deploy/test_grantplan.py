@@ -136,7 +136,16 @@ def test_ses_sender_identities(email: str, arns: tuple[str, ...]) -> None:
 def test_smtp_email_without_secret_references_needs_nothing() -> None:
     smtp = "notify:\n  - type: email\n    from: a@example.com\n    to: b@example.com\n    host: smtp.example.com\n"
     assert needs_of(smtp) == ()
-    assert needs_of(smtp + "    username: env:SMTP_USER\n    password: hunter2-inline\n") == ()
+    assert needs_of(smtp + "    username: env:AWS_LAMBDA_FUNCTION_NAME\n    password: hunter2-inline\n") == ()
+
+
+@pytest.mark.parametrize("variable", ["SMTP_USER", "SGWATCH_WEBHOOK_SECRET"])
+def test_a_variable_the_function_does_not_have_stops_the_deploy(variable: str) -> None:
+    """The stack sets only its own variables on the function: that channel could never send."""
+    with pytest.raises(ConfigError) as caught:
+        needs_of(one_channel(f"env:{variable}", kind="webhook", key="secret") + "    url: https://x.example/h\n")
+    assert str(caught.value).startswith(f"sgwatch.yaml:2: notify[0] (webhook): secret: env:{variable}: the deployed")
+    assert "SGWATCH_CONFIG, SGWATCH_SNS_TOPIC_ARN, SGWATCH_LEDGER_TABLE" in str(caught.value)
 
 
 @pytest.mark.parametrize(
