@@ -54,8 +54,17 @@ def load_yaml_text(text: str, source: str, error: Callable[[str], Exception]) ->
     """Parse YAML text; syntax errors become ``error("file:line: …")``."""
     loader = _Loader(text)
     loader._sgwatch_source = source  # type: ignore[attr-defined]
+    from sgwatch.yamlscalars import SCALAR_ERRORS  # noqa: PLC0415 - small; the finder itself only on an error
+
     try:
         return loader.get_single_data()
+    except SCALAR_ERRORS as exc:  # PyYAML could not build a value (``2027-02-30``) and names no line: find it
+        from sgwatch.yamlscalars import find_bad_scalar  # noqa: PLC0415
+
+        bad = find_bad_scalar(text)
+        if bad is None:
+            raise error(f"{source}: invalid YAML: {exc}") from None
+        raise error(f"{source}:{bad.line}: {bad.describe()}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""

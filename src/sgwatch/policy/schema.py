@@ -36,7 +36,6 @@ from sgwatch.errors import PolicyError
 from sgwatch.model import Severity
 from sgwatch.policy.catalog import load_catalog
 from sgwatch.policy.network import WORLD_IPV4_PREFIX, WORLD_IPV6_PREFIX, IPNetwork, parse_cidr
-from sgwatch.policy.scalars import SCALAR_ERRORS, BadScalar, find_bad_scalar
 from sgwatch.yamlsrc import Node, check_keys, load_yaml
 
 # Security Hub EC2.19 high-risk ports, plus container, cache, search and cluster admin ports.
@@ -314,18 +313,4 @@ def load_policy(path: Path | None) -> Policy:
     """The policy from a YAML file, or the defaults when ``path`` is None."""
     if path is None:
         return Policy()
-    try:
-        doc = load_yaml(path, PolicyError)
-    except SCALAR_ERRORS as exc:  # PyYAML could not build a value (``2027-02-30``) and names no line: find it
-        bad = _bad_scalar(path)
-        if bad is None:
-            raise
-        raise PolicyError(f"{path}:{bad.line}: {bad.describe()}") from exc
-    return parse_policy(doc, str(path))
-
-
-def _bad_scalar(path: Path) -> BadScalar | None:
-    try:
-        return find_bad_scalar(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):  # changed since it was read: keep the loader's own error
-        return None
+    return parse_policy(load_yaml(path, PolicyError), str(path))

@@ -2,7 +2,7 @@
 
 PyYAML reads an unquoted ``2027-02-30`` as a timestamp and fails with a bare ``ValueError`` that names no
 line. :func:`find_bad_scalar` composes the text again (nodes only, no values built), then builds each scalar
-alone, so the policy error can name the file, the line and the key.
+alone, so ``yamlsrc`` can name the file, the line and the key (config, policy, any YAML sgwatch reads).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import yaml
 SCALAR_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-DATE_KEYS = ("expires",)  # the policy's date fields: quoting a date there does not make it a valid one
+DATE_KEYS = ("expires",)  # keys that hold dates (policy allowlists): quoting one there does not fix it
 _KINDS = {
     _TIMESTAMP: "a date or time",
     "tag:yaml.org,2002:int": "an integer",
