@@ -15,10 +15,12 @@ from sgwatch import __version__
 from sgwatch.audit.chart import bucket_days, bucket_unit, buckets, legend_html, timeline_svg
 from sgwatch.audit.describe import UNKNOWN_ACTOR, actor_name
 from sgwatch.audit.report import ReportData, top_actors
-from sgwatch.model import Action, DeliveryStatus, Judgement, Outcome, RemediationStatus, Severity
+from sgwatch.model import Action, Delivery, DeliveryStatus, Judgement, Outcome, RemediationStatus, Severity
 from sgwatch.ruletext import rule_text
 
-_OK = {"reverted", "restored", "already_reverted", "delivered"}
+_OK = {"reverted", "restored", "already_reverted", "delivered", "in_digest"}
+IN_DIGEST = "in_digest"  # an alert delivered inside a digest message (recorded as skipped, "folded into digest:…")
+FOLDED_INTO_PREFIX = "folded into "  # = sgwatch.notify.routing.FOLDED_INTO (tested): such a detail's start
 _BAD = {"failed", "retryable"}
 
 
@@ -175,21 +177,33 @@ def _remediations(data: ReportData) -> str:
     return summary + _table("remediations-table", headers, rows, "No remediation in this period.")
 
 
+def _shown_status(delivery: Delivery) -> str:
+    """The delivery's status, except that an alert sent inside a digest message reads as ``in digest``."""
+    if delivery.status is DeliveryStatus.SKIPPED and delivery.detail.startswith(FOLDED_INTO_PREFIX):
+        return IN_DIGEST
+    return str(delivery.status)
+
+
 def _deliveries(data: ReportData) -> str:
-    counts = Counter(str(d.delivery.status) for d in data.deliveries)
-    summary = _counts("count-delivery", {str(s): counts[str(s)] for s in DeliveryStatus})
+    counts = Counter(_shown_status(d.delivery) for d in data.deliveries)
+    names = [
+        str(DeliveryStatus.DELIVERED),
+        IN_DIGEST,
+        *(str(s) for s in DeliveryStatus if s != DeliveryStatus.DELIVERED),
+    ]
+    summary = _counts("count-delivery", {name: counts[name] for name in names})
     rows = [
         _row(
             {
                 "data-channel": d.delivery.channel,
                 "data-alert-id": d.delivery.alert_id,
-                "data-status": d.delivery.status,
+                "data-status": _shown_status(d.delivery),
             },
             [
                 (_e(_time(d.at)), "time"),
                 (_e(d.delivery.channel), ""),
                 (f'<span class="mono">{_e(d.delivery.alert_id)}</span>', "wrap"),
-                (_status_badge(str(d.delivery.status)), ""),
+                (_status_badge(_shown_status(d.delivery)), ""),
                 (str(d.delivery.attempts), "num"),
                 (_e(d.delivery.detail), "wrap"),
             ],

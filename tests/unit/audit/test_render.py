@@ -199,3 +199,26 @@ def test_exposed_note_states_the_thresholds_used(filled: AuditStore) -> None:
     assert "IPv4 ranges of /8 or wider, or public IPv6 ranges of /16 or wider" in default
     narrow = render_report(collect_report(filled, SINCE, UNTIL, UNTIL, world=(24, 48)))
     assert "IPv4 ranges of /24 or wider, or public IPv6 ranges of /48 or wider" in narrow
+
+
+def test_alerts_sent_inside_a_digest_read_as_delivered_in_a_digest(filled: AuditStore) -> None:
+    """The notifier records them as skipped ("folded into digest:…"); the report must not read as lost alerts."""
+    from sgwatch.audit.render import FOLDED_INTO_PREFIX
+    from sgwatch.model import Delivery, DeliveryStatus
+    from sgwatch.notify.routing import FOLDED_INTO
+
+    assert FOLDED_INTO_PREFIX == FOLDED_INTO
+    folded = [
+        Delivery(
+            channel="ops",
+            alert_id=f"111122223333:ev-{n:02d}",
+            status=DeliveryStatus.SKIPPED,
+            detail=f"{FOLDED_INTO}digest:0123456789abcdef",
+        )
+        for n in (1, 2)
+    ]
+    filled.record_deliveries(folded)
+    html, page = report(filled)
+    assert page.count("count-delivery-in_digest") == 2
+    assert page.count("count-delivery-skipped") == 1  # the one below its threshold, as before
+    assert html.count('data-status="in_digest"') == 2
