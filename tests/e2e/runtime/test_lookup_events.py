@@ -121,3 +121,17 @@ def test_access_denied_names_the_permission(cloudtrail: Any, config: Any, tmp_pa
     ):
         _run(config("enrich: false\n"), cloudtrail, tmp_path / "cp.json", NOW)
     assert not (tmp_path / "cp.json").exists()
+
+
+def test_events_of_one_second_are_handled_in_cloudtrails_order_not_by_event_id(
+    cloudtrail: Any, config: Any, receiver: Any, tmp_path: Path
+) -> None:
+    """LookupEvents answers newest first; times have one-second resolution, so within a second its answer is
+    the only order there is (an event id says nothing about time)."""
+    path = config("enrich: false\n")
+    second = NOW - timedelta(minutes=3)
+    newest_first = [_event("aa-happened-second", second), _event("zz-happened-first", second)]
+    stubber = _stub(cloudtrail, NOW - LOOKBACK, NOW, [newest_first])
+    assert _run(path, cloudtrail, tmp_path / "lookup.json", NOW)
+    stubber.deactivate()
+    assert [a["event_id"] for a in receiver.alerts()] == ["zz-happened-first", "aa-happened-second"]
