@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from sgwatch.deploy.grants import GRANTS
 from sgwatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sgwatch.deploy.health import Check
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +52,18 @@ def _options(remediation: bool, existing_trail: bool, cis_alarm: bool, org_membe
     return TemplateOptions(
         remediation=remediation, existing_trail=existing_trail, cis_alarm=cis_alarm, org_member=org_member
     )
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+_MANUAL_GRANTS = [grant.parameter for grant in GRANTS if not grant.derived]
+_GRANTS_HELP = f"the grant lists {_listed([grant.parameter for grant in GRANTS])} take comma-separated ARNs and " + (
+    f"override what --config derives (it does not derive {_listed(_MANUAL_GRANTS)})"
+    if _MANUAL_GRANTS
+    else "override what --config derives"
+)
 
 
 def _echo(line: str) -> None:
@@ -130,13 +146,15 @@ def _parameters(pairs: tuple[str, ...], config: Path | None) -> dict[str, str]:
     multiple=True,
     metavar="KEY=VALUE",
     help="Stack parameter, repeatable (e.g. AlertEmail=sec@example.com, OrganizationId=o-abc123def4); "
-    "SecretArns, SecretParameterArns and SesIdentityArns (comma-separated ARNs) override what --config derives.",
+    f"{_GRANTS_HELP}. Unknown names are refused before anything is built or uploaded.",
 )
 @_template_options
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the grants and the change set's changes, then delete the change set without applying it.",
+    help="Build (unless --package) and upload the package as a deploy does, creating the artifacts bucket if "
+    "missing (both are kept); print the grants and the change set's changes; then delete the change set "
+    "(for a new stack, also the empty stack it made) without applying it. No stack resource changes.",
 )
 def deploy(
     stack_name: str,
@@ -173,6 +191,20 @@ def deploy(
         click.echo(f"{key}\t{result.outputs[key]}")
 
 
+def _print_checks(checks: Sequence[Check]) -> None:
+    """A pass/fail table (rich) with the fix for each failed check, on stdout."""
+    from rich.console import Console  # noqa: PLC0415 - rich is heavy; only this command prints tables
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="sgwatch doctor", show_lines=False)
+    for column in ("check", "result", "detail", "fix"):
+        table.add_column(column, overflow="fold")
+    styles = {"pass": "green", "fail": "bold red", "skip": "yellow"}
+    for check in checks:
+        table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]", check.detail, check.fix)
+    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160).print(table)
+
+
 @click.command()
 @click.option("--stack-name", help="The sgwatch stack; resource names come from its outputs.")
 @click.option("--region", help="AWS region (default: the profile's or AWS_REGION).")
@@ -196,8 +228,9 @@ def doctor(
     dlq_url: str | None,
     parameter_name: str | None,
 ) -> None:
-    """Check the live pipeline (trail, rule, function, DLQ, config, channels); exit 1 when a check fails."""
-    from sgwatch.deploy.doctor import print_checks, run_doctor  # noqa: PLC0415
+    """Check the live pipeline (trail, rule, function, its queue's consumer and backlog, DLQ, config, channels;
+    the test alert reads env: secrets from the function's environment); exit 1 when a check fails."""
+    from sgwatch.deploy.doctor import run_doctor  # noqa: PLC0415
 
     names = {
         "FunctionName": function_name,
@@ -212,7 +245,7 @@ def doctor(
         names={k: v for k, v in names.items() if v},
         config_path=config,
     )
-    print_checks(checks, file=sys.stdout)
+    _print_checks(checks)
     failed = [c.name for c in checks if not c.ok]
     if failed:
         click.echo(f"sgwatch doctor: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)

@@ -156,16 +156,22 @@ def change_set_type(stack: Mapping[str, Any] | None, name: str) -> str:
     return "UPDATE"
 
 
-def stack_parameters(
-    template: Mapping[str, Any], given: Mapping[str, str], stack: Mapping[str, Any] | None, kind: str
-) -> list[dict[str, Any]]:
-    """Change-set parameters: given values, else (on UPDATE) the stack's previous value, else the default."""
+def check_parameter_names(template: Mapping[str, Any], given: Mapping[str, str]) -> None:
+    """DeployError naming every key of ``given`` that ``template`` declares no parameter for."""
     declared = template.get("Parameters", {})
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise DeployError(
             f"unknown stack parameter(s) {', '.join(unknown)} (this template takes: {', '.join(declared)})"
         )
+
+
+def stack_parameters(
+    template: Mapping[str, Any], given: Mapping[str, str], stack: Mapping[str, Any] | None, kind: str
+) -> list[dict[str, Any]]:
+    """Change-set parameters: given values, else (on UPDATE) the stack's previous value, else the default."""
+    check_parameter_names(template, given)
+    declared = template.get("Parameters", {})
     previous = {p["ParameterKey"] for p in (stack or {}).get("Parameters", [])} if kind == "UPDATE" else set()
     out: list[dict[str, Any]] = []
     for key in declared:
@@ -260,14 +266,17 @@ def deploy(
 
     With a ``ConfigYaml`` parameter (``--config``), the function role's optional grants are derived from its
     notify section (``config_source`` names it in messages); grant parameters in ``parameters`` win. The plan
-    of the grants goes to ``progress`` before the change set is created.
+    of the grants goes to ``progress`` before the change set is created. Unknown parameter names are refused
+    before any AWS call. ``dry_run`` still uploads the package (the change set names its key), then deletes the
+    change set instead of executing it.
     """
     given = dict(parameters)
     central = options.org_member is None
-    needs = config_needs(given["ConfigYaml"], config_source) if central and "ConfigYaml" in given else None
-    aws = connect(region)
     template = build_template(options)
+    check_parameter_names(template, given)  # before any AWS call, package build or upload
+    needs = config_needs(given["ConfigYaml"], config_source) if central and "ConfigYaml" in given else None
     body = render_template(template, "yaml")
+    aws = connect(region)
     stack = _Stack(aws, stack_name, progress, timing)
     existing = describe_stack(aws, stack_name)
     kind = change_set_type(existing, stack_name)
@@ -306,7 +315,8 @@ def deploy(
         progress(f"  {line}")
     if dry_run:
         _discard(stack, change_set, kind)
-        progress(f"dry run: {len(changes)} change(s) not applied; the change set was deleted")
+        kept = f" (the package stays in s3://{given['CodeBucket']}/{package_key})" if package_key else ""
+        progress(f"dry run: {len(changes)} change(s) not applied; the change set was deleted{kept}")
         return DeployResult(stack_name=stack_name, status="DRY_RUN", changes=changes, package_key=package_key)
     with calling(f"executing change set {change_set!r}"):
         stack.cfn.execute_change_set(StackName=stack_name, ChangeSetName=change_set)

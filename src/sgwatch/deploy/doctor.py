@@ -1,23 +1,28 @@
 """``sgwatch doctor``: check a live account's sgwatch pipeline end to end and say how to fix what is broken.
 
 Resource names come from the stack (outputs, else its resources) or from explicit names; an explicit name
-wins. Every check is isolated: an AWS error in one (say AccessDenied) fails that check, not the run.
+wins. Every check is isolated: an AWS error in one (say AccessDenied) fails that check, not the run. The test
+alert reads its ``env:`` secrets from the function's environment variables, as the function does.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sgwatch.deploy.aws import Aws, calling, connect, error_code, fetch, stack_names
 from sgwatch.deploy.health import (
+    QUEUE_BACKLOG,
+    QUEUE_CONSUMER,
     Check,
+    SecretEnvironment,
     delivery_failures,
     error_total,
+    function_variables,
+    judge_backlog,
+    judge_consumer,
     missing_event_names,
     records_management_writes,
 )
@@ -43,6 +48,15 @@ def _need(names: Mapping[str, str], key: str, check: str) -> str | Check:
         detail=f"no {key} known",
         fix=f"pass --stack-name of the sgwatch stack, or {_FLAGS.get(key, key)}",
     )
+
+
+def _queue_arn(aws: Aws, names: Mapping[str, str]) -> str:
+    """The ARN of the queue at QueueUrl (an explicit --queue-url wins over the stack's), else the stack's QueueArn."""
+    if not names.get("QueueUrl"):
+        return names["QueueArn"]
+    with calling(f"reading the ARN of the queue {names['QueueUrl']}"):
+        attributes = aws.client("sqs").get_queue_attributes(QueueUrl=names["QueueUrl"], AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
 
 
 def check_trail(aws: Aws) -> Check:
@@ -106,12 +120,7 @@ def check_rule(aws: Aws, names: Mapping[str, str]) -> Check:
         )
     with calling(f"listing targets of rule {rule!r}"):
         targets = [str(t.get("Arn")) for t in events.list_targets_by_rule(Rule=rule).get("Targets", [])]
-    queue_arn = names.get("QueueArn")
-    if not queue_arn and names.get("QueueUrl"):
-        with calling("reading the queue ARN"):
-            queue_arn = aws.client("sqs").get_queue_attributes(QueueUrl=names["QueueUrl"], AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
+    queue_arn = _queue_arn(aws, names) if names.get("QueueArn") or names.get("QueueUrl") else None
     wanted = {v for v in (queue_arn, names.get("FunctionArn")) if v}
     matching = [t for t in targets if t in wanted] if wanted else targets
     if not matching:
@@ -157,6 +166,44 @@ def check_function(aws: Aws, names: Mapping[str, str], now: datetime) -> Check:
             fix=f"read its logs: aws logs tail {names.get('FunctionLogGroupName', '<its log group>')} --since 1d",
         )
     return Check(name=name, ok=True, detail=f"{function} exists, no errors in the last 24 h")
+
+
+def check_consumer(aws: Aws, names: Mapping[str, str]) -> tuple[Check, bool | None]:
+    """The function has an active event source mapping from the queue; and whether it has (None: not known)."""
+    function = _need(names, "FunctionName", QUEUE_CONSUMER)
+    if isinstance(function, Check):
+        return function, None
+    if not names.get("QueueArn"):
+        url = _need(names, "QueueUrl", QUEUE_CONSUMER)
+        if isinstance(url, Check):
+            return url, None
+    queue_arn = _queue_arn(aws, names)
+    with calling(f"listing the event source mappings of {function} (lambda:ListEventSourceMappings)"):
+        pages = aws.client("lambda").get_paginator("list_event_source_mappings")
+        mappings = [
+            m
+            for page in pages.paginate(FunctionName=function, EventSourceArn=queue_arn)
+            for m in page.get("EventSourceMappings", [])
+        ]
+    check = judge_consumer(mappings, function=function, queue_arn=queue_arn)
+    return check, check.ok
+
+
+def check_backlog(aws: Aws, names: Mapping[str, str], consumed: bool | None) -> Check:
+    """Events waiting in the main queue are read by the function (``consumed``), else they expire unread."""
+    url = _need(names, "QueueUrl", QUEUE_BACKLOG)
+    if isinstance(url, Check):
+        return url
+    with calling(f"reading the queue {url}"):
+        attributes = aws.client("sqs").get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "MessageRetentionPeriod",
+            ],
+        )["Attributes"]
+    return judge_backlog(attributes, url=url, consumed=consumed)
 
 
 def check_dead_letter_queue(aws: Aws, names: Mapping[str, str]) -> Check:
@@ -214,8 +261,37 @@ def check_config(aws: Aws, names: Mapping[str, str], environ: Mapping[str, str])
     return Check(name=name, ok=True, detail=f"{parameter} parses"), settings
 
 
-def check_notify(settings: Settings | None) -> Check:
-    """Every configured notification channel answers a test alert (``sgwatch notify test``)."""
+def secret_environment(aws: Aws, names: Mapping[str, str], shell: Mapping[str, str]) -> SecretEnvironment:
+    """The variables the test alert's ``env:`` secret references read: the function's own
+    (lambda:GetFunctionConfiguration), as the function reads them; this shell's, with the stack's topic as
+    ``SGWATCH_SNS_TOPIC_ARN``, only when the function's cannot be read."""
+    function = names.get("FunctionName")
+    why = "no function known"
+    if function:
+        try:
+            found = fetch(
+                f"reading the configuration of function {function!r}",
+                aws.client("lambda").get_function_configuration,
+                missing=("ResourceNotFoundException",),
+                FunctionName=function,
+            )
+        except SgwatchError as exc:
+            why = f"the function's environment is not readable: {exc}"
+        else:
+            variables, why = (None, f"function {function} not found") if found is None else function_variables(found)
+            if variables is not None:
+                return SecretEnvironment(
+                    variables=variables, origin=f"the environment of function {function}", of_function=True
+                )
+    fallback = dict(shell)
+    if names.get("TopicArn"):
+        fallback.setdefault("SGWATCH_SNS_TOPIC_ARN", names["TopicArn"])
+    return SecretEnvironment(variables=fallback, origin=f"this shell's environment ({why})", of_function=False)
+
+
+def check_notify(settings: Settings | None, origin: str = "this shell's environment") -> Check:
+    """Every configured notification channel answers a test alert (``sgwatch notify test``); its ``env:``
+    secret references read the variables ``origin`` names (``settings.environ``)."""
     name = "Notification channels"
     if settings is None:
         return Check(name=name, ok=False, detail="no usable config", fix="fix the config parameter first")
@@ -235,9 +311,15 @@ def check_notify(settings: Settings | None) -> Check:
     except SgwatchError as exc:
         return Check(name=name, ok=False, detail=str(exc), fix="check the channel settings in the config")
     failures = delivery_failures(deliveries)
+    read = f"env: references read from {origin}"
     if failures:
-        return Check(name=name, ok=False, detail="; ".join(failures), fix="check the channel settings in the config")
-    return Check(name=name, ok=True, detail=f"{len(deliveries)} channel(s) answered the test alert")
+        return Check(
+            name=name,
+            ok=False,
+            detail=f"{'; '.join(failures)} ({read})",
+            fix="check the channel settings in the config and the function's environment variables",
+        )
+    return Check(name=name, ok=True, detail=f"{len(deliveries)} channel(s) answered the test alert ({read})")
 
 
 def _guarded(name: str, run: Callable[[], Check]) -> Check:
@@ -256,20 +338,36 @@ def run_doctor(
     environ: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> tuple[Check, ...]:
-    """Run every check; ``names`` (output keys, e.g. FunctionName) override what the stack reports."""
+    """Run every check; ``names`` (output keys, e.g. FunctionName) override what the stack reports.
+
+    The test alert's ``env:`` secret references read the function's environment variables (``environ``, by
+    default this process's, only when those cannot be read); its ``SGWATCH_CONFIG`` names the config parameter
+    when neither the stack nor ``names`` does.
+    """
     aws = connect(region)
     resolved: dict[str, str] = stack_names(aws, stack_name) if stack_name else {}
     resolved.update({k: v for k, v in (names or {}).items() if v})
-    env = dict(os.environ if environ is None else environ)
-    if resolved.get("TopicArn"):
-        env.setdefault("SGWATCH_SNS_TOPIC_ARN", resolved["TopicArn"])
+    secrets = secret_environment(aws, resolved, os.environ if environ is None else environ)
+    env = secrets.variables
+    config_ref = env.get("SGWATCH_CONFIG", "") if secrets.of_function else ""
+    if config_ref.startswith(SSM_PREFIX) and len(config_ref) > len(SSM_PREFIX):
+        resolved.setdefault("ConfigParameterName", config_ref[len(SSM_PREFIX) :])
     at = now or datetime.now(UTC)
     checks = [
         _guarded("CloudTrail trail", lambda: check_trail(aws)),
         _guarded("EventBridge rule", lambda: check_rule(aws, resolved)),
         _guarded("Lambda function", lambda: check_function(aws, resolved, at)),
-        _guarded("Dead-letter queue", lambda: check_dead_letter_queue(aws, resolved)),
     ]
+    consumed: bool | None = None
+    try:
+        consumer_check, consumed = check_consumer(aws, resolved)
+    except SgwatchError as exc:
+        consumer_check = Check(
+            name=QUEUE_CONSUMER, ok=False, detail=str(exc), fix="check the credentials' permissions and region"
+        )
+    checks.append(consumer_check)
+    checks.append(_guarded(QUEUE_BACKLOG, lambda: check_backlog(aws, resolved, consumed)))
+    checks.append(_guarded("Dead-letter queue", lambda: check_dead_letter_queue(aws, resolved)))
     settings: Settings | None = None
     try:
         config_check, settings = check_config(aws, resolved, env)
@@ -278,20 +376,5 @@ def run_doctor(
     checks.append(config_check)
     if config_path is not None:
         settings = load_function_config(aws, str(config_path), env)
-    checks.append(_guarded("Notification channels", lambda: check_notify(settings)))
+    checks.append(_guarded("Notification channels", lambda: check_notify(settings, secrets.origin)))
     return tuple(checks)
-
-
-def print_checks(checks: Sequence[Check], file: Any = None) -> None:
-    """A pass/fail table (rich) with the fix for each failed check."""
-    from rich.console import Console  # noqa: PLC0415 - rich is heavy; only the CLI prints tables
-    from rich.table import Table  # noqa: PLC0415
-
-    table = Table(title="sgwatch doctor", show_lines=False)
-    for column in ("check", "result", "detail", "fix"):
-        table.add_column(column, overflow="fold")
-    styles = {"pass": "green", "fail": "bold red", "skip": "yellow"}
-    for check in checks:
-        table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]", check.detail, check.fix)
-    out = file if file is not None else sys.stdout
-    Console(file=out, width=None if out.isatty() else 160).print(table)

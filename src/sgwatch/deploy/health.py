@@ -29,6 +29,15 @@ class Check:
         return "skip" if self.skipped else "pass" if self.ok else "fail"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretEnvironment:
+    """The variables the test alert's ``env:`` secret references read, and whose they are."""
+
+    variables: Mapping[str, str]
+    origin: str  # "the environment of function NAME", or this shell's and why
+    of_function: bool  # the function's own variables
+
+
 def _field(selector: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     for field in selector.get("FieldSelectors", []):
         if field.get("Field") == name:
@@ -90,3 +99,94 @@ def delivery_failures(deliveries: Iterable[Any]) -> list[str]:
         for d in deliveries
         if str(getattr(d, "status", "")) == "failed"
     ]
+
+
+# Lambda reads the queue in these states (Enabling/Creating/Updating settle as Enabled on their own).
+ACTIVE_MAPPING_STATES = frozenset({"Creating", "Enabling", "Enabled", "Updating"})
+QUEUE_CONSUMER = "Queue consumer"
+QUEUE_BACKLOG = "Queue backlog"
+
+
+def judge_consumer(mappings: Iterable[Mapping[str, Any]], *, function: str, queue_arn: str) -> Check:
+    """Whether ListEventSourceMappings shows Lambda reading ``queue_arn`` into ``function``."""
+    found = [m for m in mappings if m.get("EventSourceArn") == queue_arn]
+    for mapping in found:
+        if mapping.get("State") in ACTIVE_MAPPING_STATES:
+            return Check(
+                name=QUEUE_CONSUMER,
+                ok=True,
+                detail=f"event source mapping {mapping.get('UUID')} from the queue to {function} is "
+                f"{mapping.get('State')}",
+            )
+    create = (
+        f"aws lambda create-event-source-mapping --function-name {function} --event-source-arn {queue_arn} "
+        "--function-response-types ReportBatchItemFailures"
+    )
+    if not found:
+        return Check(
+            name=QUEUE_CONSUMER,
+            ok=False,
+            detail=f"no event source mapping from {queue_arn} to {function}: nothing reads the queue",
+            fix=create,
+        )
+    mapping = found[0]
+    uuid, state = mapping.get("UUID"), mapping.get("State")
+    reason = f" ({mapping['StateTransitionReason']})" if mapping.get("StateTransitionReason") else ""
+    return Check(
+        name=QUEUE_CONSUMER,
+        ok=False,
+        detail=f"event source mapping {uuid} from {queue_arn} to {function} is {state}{reason}: "
+        "nothing reads the queue",
+        fix=f"aws lambda update-event-source-mapping --uuid {uuid} --enabled"
+        if state in ("Disabled", "Disabling")
+        else create,
+    )
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return f"{seconds} s" if seconds else "the queue's retention period"
+
+
+def judge_backlog(attributes: Mapping[str, Any], *, url: str, consumed: bool | None) -> Check:
+    """Whether events wait in the main queue with nothing to read them (``consumed`` None: not known).
+
+    Without a consumer they are never received, so they never reach the dead-letter queue: they expire.
+    """
+    waiting = int(attributes.get("ApproximateNumberOfMessages", 0))
+    in_flight = int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+    if not waiting + in_flight:
+        return Check(name=QUEUE_BACKLOG, ok=True, detail="empty")
+    counts = f"{waiting} event(s) waiting, {in_flight} in flight in {url}"
+    if consumed:
+        return Check(name=QUEUE_BACKLOG, ok=True, detail=f"{counts}; the function reads the queue")
+    expiry = _duration(int(attributes.get("MessageRetentionPeriod", 0)))
+    if consumed is None:
+        return Check(
+            name=QUEUE_BACKLOG,
+            ok=False,
+            detail=f"{counts}; whether anything reads the queue is not known",
+            fix=f"fix the {QUEUE_CONSUMER} check first: unread events expire after {expiry}",
+        )
+    return Check(
+        name=QUEUE_BACKLOG,
+        ok=False,
+        detail=f"{counts} and nothing reads the queue: they expire after {expiry} without reaching the "
+        "dead-letter queue",
+        fix=f"restore the function's event source mapping (see {QUEUE_CONSUMER}) before they expire; "
+        "the function then processes them",
+    )
+
+
+def function_variables(configuration: Mapping[str, Any]) -> tuple[dict[str, str] | None, str]:
+    """A GetFunctionConfiguration answer's environment variables, or None and why they are not readable."""
+    environment = configuration.get("Environment") or {}
+    error = environment.get("Error")
+    if error:
+        return None, (
+            f"the function's environment is not readable: {error.get('ErrorCode', '?')}: {error.get('Message', '')}"
+        )
+    return {str(k): str(v) for k, v in (environment.get("Variables") or {}).items()}, ""

@@ -46,7 +46,11 @@ def test_dry_run_prints_the_change_set_and_creates_no_stack(
     assert "Add     Trail (AWS::CloudTrail::Trail)" in result.stderr
     assert "  secretsmanager:GetSecretValue  none (SecretArns empty)\n" in result.stderr  # the grants, first
     assert result.stderr.index("function role grants") < result.stderr.index("creating create change set")
-    assert "dry run:" in result.stderr
+    # As --help and the README say: the package is uploaded (the change set names its key) and kept.
+    key = f"sgwatch/lambda-{small_package.sha256}.zip"
+    bucket = "sgwatch-artifacts-123456789012-us-east-1"
+    assert f"; the change set was deleted (the package stays in s3://{bucket}/{key})\n" in result.stderr
+    assert boto3.client("s3").head_object(Bucket=bucket, Key=key)
     assert not stack_exists("sgw")
     assert boto3.client("lambda").list_functions()["Functions"] == []
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
@@ -178,11 +182,14 @@ def test_missing_bucket_and_unknown_parameter_are_deploy_errors(
             "sgw", TemplateOptions(), bucket="nope", package_path=small_package.path, parameters={},
             dry_run=True, progress=lambda _line: None, timing=fast,
         )  # fmt: skip
+    lines: list[str] = []
     with pytest.raises(DeployError, match="unknown stack parameter"):
         deploy(
-            "sgw", TemplateOptions(), bucket=None, package_path=small_package.path, parameters={"Nope": "1"},
-            dry_run=True, progress=lambda _line: None, timing=fast,
+            "sgw", TemplateOptions(), bucket=None, package_path=None, parameters={"Nope": "1"},
+            dry_run=True, progress=lines.append, timing=fast,
         )  # fmt: skip
+    assert lines == []  # refused before the grants, the package build and the upload
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
     assert not stack_exists("sgw")
 
 

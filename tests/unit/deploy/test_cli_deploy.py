@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from sgwatch.cli import cli
+from sgwatch.deploy.grants import GRANTS
 from sgwatch.deploy.template import TemplateOptions, build_template
 
 
@@ -60,6 +61,30 @@ def test_deploy_rejects_a_malformed_parameter_before_calling_aws() -> None:
     result = CliRunner().invoke(cli, ["deploy", "--stack-name", "s", "--parameter", "AlertEmail"])
     assert result.exit_code == 2
     assert "expected KEY=VALUE" in result.stderr
+
+
+def test_deploy_refuses_an_unknown_parameter_before_building_or_calling_aws(local_only_aws: str) -> None:
+    # AWS clients here reach only a closed local port: any call, or a package build, would show in stderr.
+    result = CliRunner().invoke(
+        cli, ["deploy", "--stack-name", "s", "--parameter", "Foo=bar", "--parameter", "AlertEmail=a@example.com"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("sgwatch: error: unknown stack parameter(s) Foo (this template takes: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_deploy_help_names_every_grant_parameter_and_what_a_dry_run_does() -> None:
+    result = CliRunner().invoke(cli, ["deploy", "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    parameter = text[text.index("--parameter KEY=VALUE") : text.index("--remediation")]
+    for grant in GRANTS:
+        assert grant.parameter in parameter
+    manual = [grant.parameter for grant in GRANTS if not grant.derived]
+    assert manual == ["KmsKeyArns"]
+    assert "(it does not derive KmsKeyArns)" in parameter
+    dry_run = text[text.index("--dry-run") :]
+    assert "upload the package as a deploy does, creating the artifacts bucket if missing (both are kept)" in dry_run
 
 
 def test_deploy_validates_the_config_before_calling_aws(tmp_path: Path) -> None:

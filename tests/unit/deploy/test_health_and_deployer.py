@@ -8,11 +8,20 @@ from typing import Any
 
 import pytest
 
-from sgwatch.deploy.deployer import change_set_type, failure_reasons, format_change, stack_parameters
+from sgwatch.deploy.deployer import (
+    change_set_type,
+    check_parameter_names,
+    failure_reasons,
+    format_change,
+    stack_parameters,
+)
 from sgwatch.deploy.health import (
     Check,
     delivery_failures,
     error_total,
+    function_variables,
+    judge_backlog,
+    judge_consumer,
     missing_event_names,
     records_management_writes,
 )
@@ -129,3 +138,89 @@ def test_failure_reasons_and_change_lines() -> None:
     change = {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "Queue", "ResourceType": "AWS::SQS::Queue",
                                  "Replacement": "True"}}  # fmt: skip
     assert format_change(change) == "Modify  Queue (AWS::SQS::Queue) replacement: True"
+
+
+QUEUE = "arn:aws:sqs:eu-west-1:111122223333:sgw-Queue-1"
+CREATE = (
+    f"aws lambda create-event-source-mapping --function-name fn --event-source-arn {QUEUE} "
+    "--function-response-types ReportBatchItemFailures"
+)
+
+
+def mapping(state: str, *, queue: str = QUEUE, uuid: str = "u-1", reason: str = "") -> dict[str, Any]:
+    found = {"UUID": uuid, "EventSourceArn": queue, "State": state}
+    return {**found, "StateTransitionReason": reason} if reason else found
+
+
+@pytest.mark.parametrize("state", ["Enabled", "Creating", "Enabling", "Updating"])
+def test_an_active_event_source_mapping_reads_the_queue(state: str) -> None:
+    check = judge_consumer([mapping("Disabled", uuid="old"), mapping(state)], function="fn", queue_arn=QUEUE)
+    assert check == Check(
+        name="Queue consumer", ok=True, detail=f"event source mapping u-1 from the queue to fn is {state}"
+    )
+
+
+def test_a_missing_or_inactive_event_source_mapping_is_a_failure_with_a_fix() -> None:
+    other = mapping("Enabled", queue="arn:aws:sqs:eu-west-1:111122223333:other")
+    none = judge_consumer([other], function="fn", queue_arn=QUEUE)
+    assert (none.ok, none.fix) == (False, CREATE)
+    assert none.detail == f"no event source mapping from {QUEUE} to fn: nothing reads the queue"
+    disabled = judge_consumer([mapping("Disabled", reason="USER_INITIATED")], function="fn", queue_arn=QUEUE)
+    assert not disabled.ok
+    assert (
+        disabled.detail
+        == f"event source mapping u-1 from {QUEUE} to fn is Disabled (USER_INITIATED): nothing reads the queue"
+    )
+    assert disabled.fix == "aws lambda update-event-source-mapping --uuid u-1 --enabled"
+    deleting = judge_consumer([mapping("Deleting")], function="fn", queue_arn=QUEUE)
+    assert (deleting.ok, deleting.fix) == (False, CREATE)
+
+
+def queue(waiting: int, in_flight: int, retention: int = 345600) -> dict[str, str]:
+    return {
+        "ApproximateNumberOfMessages": str(waiting),
+        "ApproximateNumberOfMessagesNotVisible": str(in_flight),
+        "MessageRetentionPeriod": str(retention),
+    }
+
+
+def test_a_backlog_fails_only_when_nothing_is_known_to_read_it() -> None:
+    assert judge_backlog(queue(0, 0), url="u", consumed=False) == Check(name="Queue backlog", ok=True, detail="empty")
+    read = judge_backlog(queue(3, 2), url="u", consumed=True)
+    assert read == Check(
+        name="Queue backlog", ok=True, detail="3 event(s) waiting, 2 in flight in u; the function reads the queue"
+    )
+    unread = judge_backlog(queue(0, 1), url="u", consumed=False)
+    assert not unread.ok
+    assert unread.detail == (
+        "0 event(s) waiting, 1 in flight in u and nothing reads the queue: they expire after 4 days without "
+        "reaching the dead-letter queue"
+    )
+    assert unread.fix.startswith("restore the function's event source mapping (see Queue consumer)")
+    unknown = judge_backlog(queue(5, 0, retention=7200), url="u", consumed=None)
+    assert not unknown.ok
+    assert unknown.detail == "5 event(s) waiting, 0 in flight in u; whether anything reads the queue is not known"
+    assert unknown.fix == "fix the Queue consumer check first: unread events expire after 2 hours"
+    assert "after 90 s without" in judge_backlog(queue(1, 0, retention=90), url="u", consumed=False).detail
+    assert "after 1 day without" in judge_backlog(queue(1, 0, retention=86400), url="u", consumed=False).detail
+
+
+def test_function_variables() -> None:
+    variables = {"SGWATCH_CONFIG": "ssm:/sgwatch/config", "SGWATCH_SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:1:t"}
+    assert function_variables({"Environment": {"Variables": variables}}) == (variables, "")
+    assert function_variables({"FunctionName": "fn"}) == ({}, "")
+    error = {"ErrorCode": "KMSAccessDeniedException", "Message": "Lambda was unable to decrypt"}
+    assert function_variables({"Environment": {"Error": error}}) == (
+        None,
+        "the function's environment is not readable: KMSAccessDeniedException: Lambda was unable to decrypt",
+    )
+
+
+def test_parameter_names_are_checked_against_the_template() -> None:
+    template = build_template(TemplateOptions())
+    check_parameter_names(template, {"AlertEmail": "a@example.com", "KmsKeyArns": "", "ConfigYaml": "x"})
+    with pytest.raises(DeployError, match=r"^unknown stack parameter\(s\) Foo, Zed \(this template takes: "):
+        check_parameter_names(template, {"Zed": "1", "AlertEmail": "a", "Foo": "bar"})
+    member = build_template(TemplateOptions(org_member="arn:aws:events:us-east-1:111122223333:event-bus/default"))
+    with pytest.raises(DeployError, match="CodeKey"):
+        check_parameter_names(member, {"CodeKey": "k"})
