@@ -7,6 +7,7 @@ wrong credentials, missing secret) stops only itself; every message still gets a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -67,16 +68,28 @@ def run_jobs(
     rng: random.Random,
     on_delivered: OnDelivered,
     limiter: RateLimiter | None = None,
+    time_left: float | None = None,
 ) -> list[Outcome]:
     """Send every message of every channel; return one Outcome per message, in completion order.
 
     ``limiter`` carries the per-destination pacing (and any server-requested back-off) from one run to the
-    next when given; it must be used with the same clock as ``runtime``.
+    next when given; it must be used with the same clock as ``runtime``. ``time_left``: seconds the run may
+    take at most (a Lambda invocation's remaining time): no wait runs past it, no request starts unless it can
+    end before it (``delivery.timeout``), no retry is scheduled that could not; what could not be sent fails
+    with the reason.
     """
+    start = runtime.clock.monotonic()
+    stop_at = None if time_left is None else start + time_left
+    if time_left is not None:  # a retry must leave room for its own request
+        config = dataclasses.replace(config, deadline=min(config.deadline, max(0.0, time_left - config.timeout)))
     run = _Run(config=config, rng=rng, on_delivered=on_delivered, limiter=limiter or RateLimiter())
     jobs: list[_Job] = []
     for channel, sender, messages in work:
         if not messages:
+            continue
+        short = _too_short(runtime, stop_at, config.timeout)
+        if short is not None:
+            _fail_unsent(run, channel, messages, f"not sent: {short}")
             continue
         destination = _contained(channel, sender.destination, during=" while resolving the destination")
         if isinstance(destination, Permanent):
@@ -85,14 +98,18 @@ def run_jobs(
         run.limiter.configure(destination, channel.rate_limit)
         for message in messages:
             jobs.append(_Job(seq=len(jobs), channel=channel, sender=sender, destination=destination, message=message))
-    start = runtime.clock.monotonic()
     while jobs:
         job = min(jobs, key=lambda j: (max(j.not_before, run.limiter.ready_at(j.destination)), j.seq))
         ready = max(job.not_before, run.limiter.ready_at(job.destination))
         now = runtime.clock.monotonic()
         if ready > now:
-            runtime.clock.sleep(ready - now)
+            runtime.clock.sleep((ready if stop_at is None else min(ready, stop_at)) - now)
             now = runtime.clock.monotonic()
+        short = _too_short(runtime, stop_at, config.timeout)
+        if short is not None:  # the wait ended at the time limit, or it came too close
+            done = f"stopped after {job.attempts} attempts" if job.attempts else "not sent"
+            _give_up(run, jobs, job, f"{done}: {short}")
+            continue
         run.limiter.record(job.destination, now)  # pacing counts sends as they start
         attempt = _contained(job.channel, partial(job.sender.send, job.message), message_id=message_id(job.message))
         answered = runtime.clock.monotonic()  # a wait (Retry-After, backoff) runs from the reply, not the request
@@ -119,6 +136,19 @@ def run_jobs(
         else:
             _reschedule(run, jobs, job, attempt, answered=answered, start=start)
     return run.outcomes
+
+
+def _too_short(runtime: Runtime, stop_at: float | None, request: float) -> str | None:
+    """Why no request may start now (less time left than one request may take), or None."""
+    if stop_at is None:
+        return None
+    left = stop_at - runtime.clock.monotonic()
+    if left >= request:
+        return None
+    return (
+        f"{max(0.0, left):.1f} s left in this invocation, less than one request may take "
+        f"(delivery.timeout: {request:g} s); the event will be retried"
+    )
 
 
 def _contained(channel: ChannelConfig, call: Callable[[], T], *, during: str = "", **log: str) -> T | Permanent:

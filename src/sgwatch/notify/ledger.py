@@ -2,7 +2,9 @@
 
 ``SentLedger`` is the port; ``MemoryLedger`` keeps it for one process. A durable ledger (the audit store, the
 DynamoDB table) implements the same methods so that a record delivered twice by CloudTrail or a queue, in the
-same run or a later one, still yields one message per (event id, rule) per channel.
+same run or a later one, still yields one message per (event id, rule) per channel. The runtime's revert log
+(``sgwatch.runtime.reverts``) keeps what became of each revert in the same ledger, under the channel name
+``sgwatch:remediation``, so replays are no-ops wherever the alerts are delivered exactly once.
 """
 
 from __future__ import annotations

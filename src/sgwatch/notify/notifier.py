@@ -4,7 +4,8 @@ A warm Lambda and ``watch`` keep one ``Notifier`` (through ``App``) for the life
 ``deliver_alerts`` makes one per call. Per batch and channel: filter (severity, accounts, regions, findings)
 -> drop what the ledger says was sent (one ledger read per alert) -> fold bursts into digests -> send
 through the shared engine -> record in the ledger. One ``Delivery`` comes back per (channel, alert), plus
-one per digest.
+one per digest. With a time limit (a Lambda invocation's remaining time), no wait runs past it and no
+request starts unless it can end before it (``delivery.timeout``); what could not be sent fails with the reason.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from sgwatch.errors import ConfigError, SgwatchError
-from sgwatch.model import Alert, Delivery, DeliveryStatus
+from sgwatch.model import Alert, Delivery, DeliveryStatus, RemediationStatus
 from sgwatch.notify.channels import make_sender
 from sgwatch.notify.clock import Clock, SystemClock
 from sgwatch.notify.config import ChannelConfig, NotifyConfig, parse_notify
@@ -29,6 +30,11 @@ from sgwatch.notify.routing import ALREADY_SENT, DIGEST_ID_PREFIX, FOLDED_INTO, 
 from sgwatch.notify.runtime import Runtime
 from sgwatch.notify.sample import sample_alert
 from sgwatch.settings import Settings
+
+# A revert carried out (not planned, skipped or failed): an alert telling it is new to a channel that heard the
+# same rule before without it.
+ACTED = frozenset({RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED})
+REVERTED_SUFFIX = "#reverted"
 
 
 class Notifier:
@@ -67,10 +73,11 @@ class Notifier:
         self._limiter = RateLimiter()
         self._senders: dict[str, Sender] = {}
 
-    def deliver(self, alerts: Sequence[Alert]) -> tuple[Delivery, ...]:
+    def deliver(self, alerts: Sequence[Alert], *, time_left: float | None = None) -> tuple[Delivery, ...]:
         """Send ``alerts`` to the configured channels (console when none); one Delivery per outcome.
 
         Delivery failures never raise: they come back as ``DeliveryStatus.FAILED`` with the reason.
+        ``time_left``: seconds this delivery may take at most (waits, retries and requests included).
         """
         ledger = self.ledger
         unique = merge_duplicates(alerts)
@@ -95,9 +102,9 @@ class Notifier:
 
         def mark(channel: ChannelConfig, message: Message) -> None:
             for alert in message.alerts if isinstance(message, Digest) else (message,):
-                ledger.mark_sent(channel.name, alert.alert_id, tuple(j.change.rule_key for j in alert.judgements))
+                ledger.mark_sent(channel.name, alert.alert_id, _sent_keys(alert))
 
-        outcomes = self._run(plans, mark=mark)
+        outcomes = self._run(plans, mark=mark, time_left=time_left)
         for outcome in outcomes:
             if isinstance(outcome.message, Digest):
                 position[outcome.message.digest_id] = min(position[a.alert_id] for a in outcome.message.alerts)
@@ -150,10 +157,17 @@ class Notifier:
         plans: Sequence[tuple[ChannelConfig, Sequence[Message]]],
         *,
         mark: OnDelivered,
+        time_left: float | None = None,
     ) -> list[Outcome]:
         work = [(channel, self._sender(channel), messages) for channel, messages in plans if messages]
         return run_jobs(
-            work, self.config.delivery, self._runtime, rng=self._rng, on_delivered=mark, limiter=self._limiter
+            work,
+            self.config.delivery,
+            self._runtime,
+            rng=self._rng,
+            on_delivered=mark,
+            limiter=self._limiter,
+            time_left=time_left,
         )
 
     def _reported(self, deliveries: Sequence[Delivery]) -> tuple[Delivery, ...]:
@@ -163,15 +177,36 @@ class Notifier:
         return tuple(deliveries)
 
 
+def _heard_keys(alert: Alert) -> tuple[str, ...]:
+    """Per rule, the ledger key saying a channel heard it as this alert tells it: the rule key, and for a rule
+    reverted now (never a dry run) the rule key + ``#reverted``, so that a revert done on a later delivery of
+    the event (after a failed or dry-run one, or one with no time left) is told too, once."""
+    acted = {
+        (r.plan.event_id, r.plan.rule_key)
+        for r in alert.remediations
+        if r.plan is not None and not r.dry_run and r.status in ACTED
+    }
+    return tuple(
+        j.change.rule_key + REVERTED_SUFFIX if j.change.dedup_key in acted else j.change.rule_key
+        for j in alert.judgements
+    )
+
+
+def _sent_keys(alert: Alert) -> tuple[str, ...]:
+    """What a delivery of ``alert`` records: every rule key, and the revert keys of the rules reverted now."""
+    return tuple(dict.fromkeys((*(j.change.rule_key for j in alert.judgements), *_heard_keys(alert))))
+
+
 def _unsent(alert: Alert, channel: ChannelConfig, ledger: SentLedger) -> tuple[Alert | None, str]:
-    """The rules of ``alert`` this channel has not received yet (one ledger read for the whole alert)."""
-    keys = tuple(judgement.change.rule_key for judgement in alert.judgements)
+    """The rules of ``alert`` this channel has not received yet, as this alert tells them (one ledger read for
+    the whole alert)."""
+    keys = _heard_keys(alert)
     try:
         sent = ledger.sent_rules(channel.name, alert.alert_id, keys)
     except SgwatchError as exc:
         emit(logging.ERROR, "ledger_error", channel=channel.name, message_id=alert.alert_id, detail=str(exc))
         sent = frozenset()
-    kept = tuple(judgement for judgement in alert.judgements if judgement.change.rule_key not in sent)
+    kept = tuple(judgement for judgement, key in zip(alert.judgements, keys, strict=True) if key not in sent)
     if not kept:
         return None, ALREADY_SENT
     if len(kept) == len(alert.judgements):

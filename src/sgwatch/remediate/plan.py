@@ -11,9 +11,19 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sgwatch.model import Action, Direction, GroupInfo, Judgement, Outcome, PeerKind, RevokePlan, RuleChange
+from sgwatch.model import (
+    Action,
+    Direction,
+    GroupInfo,
+    Judgement,
+    Outcome,
+    PeerKind,
+    RemediationStatus,
+    RevokePlan,
+    RuleChange,
+)
 from sgwatch.remediate.config import RemediationConfig
-from sgwatch.ruletext import format_ports
+from sgwatch.ruletext import format_ports, rule_text
 
 # sgwatch's own AWS clients send ``sgwatch/<version>`` in their user agent; its role sessions start with it.
 SELF_MARK = "sgwatch"
@@ -173,12 +183,25 @@ def _plan_added(change: RuleChange, group_id: str) -> RevokePlan | str:
     )
 
 
+def _exposure(rule: RuleChange) -> tuple[object, ...]:
+    """What lets traffic through a rule: protocol, ports (none for all traffic) and peer (not the description)."""
+    ports = (None, None) if rule.protocol == "-1" else (rule.from_port, rule.to_port)
+    return (rule.protocol, *ports, rule.peer, rule.peer_kind)
+
+
 def _plan_modified(
-    judgement: Judgement, group_id: str, previous: RuleChange | None, group: GroupInfo | None
+    judgement: Judgement,
+    group_id: str,
+    previous: RuleChange | None,
+    group: GroupInfo | None,
+    current: RuleChange | None,
 ) -> RevokePlan | str:
     change = judgement.change
     if not change.rule_id:
         return "the record names no rule id"
+    if current is not None and _exposure(current) != _exposure(change):
+        # Changed again since (a later event, a revert already done): undoing this event now would undo that.
+        return f"the rule no longer has the definition this event gave it (it is now {rule_text(current)}): left as is"
     direction = change.direction or (group.rule_direction if group else None)
     restore = rule_request(previous) if previous is not None else None
     if previous is not None and restore is not None:
@@ -208,22 +231,48 @@ def _plan_modified(
 
 
 def plan_revert(
-    judgement: Judgement, *, previous: RuleChange | None = None, group: GroupInfo | None = None
+    judgement: Judgement,
+    *,
+    previous: RuleChange | None = None,
+    group: GroupInfo | None = None,
+    current: RuleChange | None = None,
 ) -> RevokePlan | str:
-    """The plan undoing exactly this change, or why there is none. Call ``skip_reason`` first."""
+    """The plan undoing exactly this change, or why there is none. Call ``skip_reason`` first.
+
+    For a modified rule: ``previous`` is its definition before the change (restored when known); ``current`` is
+    the rule as described just now (enrichment), when known: a rule that no longer has the definition the
+    event gave it is left as is (changed again since, or already put back by an earlier delivery).
+    """
     change = judgement.change
     group_id = change.group_id or (group.group_id if group else None)
     if not group_id:
         return "the record names the group by name only (no group id)"
     if change.action is Action.MODIFIED:
-        return _plan_modified(judgement, group_id, previous, group)
+        return _plan_modified(judgement, group_id, previous, group, current)
     if change.action is Action.ADDED:
         return _plan_added(change, group_id)
     return f"only added or modified rules are reverted (this change: {change.action})"
 
 
+def _peers_text(direction: Direction, peers: Sequence[object]) -> str:
+    """``from 0.0.0.0/0`` for ingress, ``to ::/0`` for egress (``sgwatch.ruletext``'s wording)."""
+    return ("to " if direction is Direction.EGRESS else "from ") + ", ".join(str(p) for p in peers)
+
+
+def restore_text(plan: RevokePlan) -> str | None:
+    """The definition a restore plan writes back, as a rule reads: ``tcp/22 from 10.0.0.0/8``; None otherwise."""
+    restore = plan.restore_to
+    if restore is None:
+        return None
+    peer = next(
+        (restore[k] for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId") if k in restore), "?"
+    )
+    return f"{_ports(restore)} {_peers_text(plan.direction, (peer,))}"
+
+
 def describe_plan(plan: RevokePlan) -> str:
-    """One line naming what the plan touches: ``sg-1 ingress sgr-2`` or ``sg-1 ingress tcp/22 from 0.0.0.0/0``."""
+    """One line naming what the plan touches: ``sg-1 ingress sgr-2``, ``sg-1 ingress tcp/22 from 0.0.0.0/0``,
+    ``sg-1 egress all traffic to ::/0``, ``sg-1 ingress sgr-2 back to tcp/22 from 10.0.0.0/8``."""
     what = plan.rule_id
     if what is None and plan.ip_permission is not None:
         p = plan.ip_permission
@@ -233,15 +282,25 @@ def describe_plan(plan: RevokePlan) -> str:
             *(r.get("PrefixListId") for r in p.get("PrefixListIds", ())),
             *(r.get("GroupId") or r.get("GroupName") for r in p.get("UserIdGroupPairs", ())),
         ]
-        what = f"{_ports(p)} from {', '.join(str(x) for x in peers)}"
+        what = f"{_ports(p)} {_peers_text(plan.direction, peers)}"
     text = f"{plan.group_id} {plan.direction} {what or 'rule'}"
-    restore = plan.restore_to
-    if restore is not None:
-        peer = next(
-            (restore[k] for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId") if k in restore), "?"
-        )
-        text += f" back to {_ports(restore)} from {peer}"
+    restored = restore_text(plan)
+    if restored is not None:
+        text += f" back to {restored}"
     return text
+
+
+def outcome_text(plan: RevokePlan, status: RemediationStatus) -> str:
+    """What a remediation did, without the rule (alerts and the audit name the rule beside it): ``revoked``,
+    ``restored to tcp/22 from 10.0.0.0/8``, or for a dry run ``would revoke the added rule by id``."""
+    restored = restore_text(plan)
+    if status is RemediationStatus.PLANNED:
+        return f"would {plan.reason}" + (f": {restored}" if restored else "")
+    if status is RemediationStatus.RESTORED:
+        return f"restored to {restored}" if restored else "restored"
+    if status is RemediationStatus.REVERTED:
+        return "revoked"
+    return str(status).replace("_", " ")
 
 
 def _ports(spec: Mapping[str, Any]) -> str:

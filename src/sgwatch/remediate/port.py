@@ -8,7 +8,11 @@ from sgwatch.model import Remediation, RevokePlan
 
 
 class Reverter(Protocol):
-    """Execute one plan in one region; a rule that is already gone is success. Other failures raise
-    ``RemediationError``."""
+    """Execute one plan in one region and say what happened; a rule that is already gone is success.
+
+    When the service answered, the outcome is returned, a refusal as ``FAILED`` (nothing was changed). When
+    it did not answer (timeout, connection lost), ``RemediationError`` is raised: the plan may or may not
+    have been carried out.
+    """
 
     def execute(self, plan: RevokePlan, region: str | None) -> Remediation: ...

@@ -19,9 +19,10 @@ from sgwatch.policy import Policy, load_policy
 from sgwatch.remediate.config import RemediationConfig, remediation_config
 from sgwatch.runtime.clients import AwsClients
 from sgwatch.runtime.logs import log_event
+from sgwatch.runtime.reverts import RevertLog
 from sgwatch.runtime.snapshots import RuleSnapshots
 from sgwatch.settings import Settings
-from sgwatch.sources import S3ObjectRef, SourceItem
+from sgwatch.sources import Problem, S3ObjectRef, SourceItem
 
 if TYPE_CHECKING:
     from sgwatch.audit.store import AuditStore
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from sgwatch.notify import Notifier, SentLedger
     from sgwatch.notify.config import NotifyConfig
     from sgwatch.remediate import Reverter
-    from sgwatch.sources.base import Skipped
+    from sgwatch.sources.base import Blob, Skipped
 
 EXECUTED = (RemediationStatus.REVERTED, RemediationStatus.RESTORED, RemediationStatus.ALREADY_REVERTED)
 
@@ -112,11 +113,19 @@ class App:
             self._notifier = Notifier(self.settings, config=self.notify_config, ledger=self.ledger)
         return self._notifier
 
-    def deliver(self, alerts: Sequence[Alert]) -> tuple[Delivery, ...]:
-        return self.notifier.deliver(alerts)
+    @property
+    def reverts(self) -> RevertLog:
+        """What became of each revert (attempts, refusals, outcomes), kept in the sent ledger: shared by every
+        container when it is the DynamoDB table or the audit database."""
+        return RevertLog(self.ledger)
+
+    def deliver(self, alerts: Sequence[Alert], *, time_left: float | None = None) -> tuple[Delivery, ...]:
+        """Send ``alerts``; with ``time_left``, no request starts unless it can end within that many seconds."""
+        return self.notifier.deliver(alerts, time_left=time_left)
 
     def already_executed(self, change: RuleChange) -> bool:
-        """Replay protection: this change was already reverted or restored for real (never a dry run)."""
+        """This process, or the audit store, knows the change was reverted or restored for real (never a dry
+        run); the revert log (``reverts``) is asked separately."""
         if change.dedup_key in self._executed:
             return True
         store = self.store
@@ -141,8 +150,11 @@ class App:
         """Remember an outcome: executed reverts count for replay protection, dry-run plans never do."""
         if not remediation.dry_run and remediation.status in EXECUTED:
             self._executed.add(change.dedup_key)
-            if remediation.status is RemediationStatus.RESTORED and previous is not None:
-                self.snapshots.remember(previous, self.now())
+            restored = previous if remediation.status is RemediationStatus.RESTORED else None
+            if restored is not None:
+                self.snapshots.remember(restored, self.now())
+            if change.rule_id:
+                self.snapshots.changed(change.rule_id, restored)
         store = self.store
         if store is not None:
             try:
@@ -152,12 +164,18 @@ class App:
 
     # --- S3 objects ----------------------------------------------------------------------------
 
-    def fetch_object(self, ref: S3ObjectRef, skipped: Skipped) -> Iterator[SourceItem]:
-        """The records of one S3 object (an S3 notification) that can be security-group changes, by the fast
-        path when installed; the others are counted in ``skipped``. Problems name ``s3://bucket/key``."""
-        from sgwatch.sources.s3 import read_object  # noqa: PLC0415
+    def download(self, ref: S3ObjectRef) -> Blob | Problem:
+        """The bytes of one S3 object (an S3 notification), or a Problem naming ``s3://bucket/key``."""
+        from sgwatch.sources.s3 import fetch_object  # noqa: PLC0415
 
-        return read_object(self.clients.client("s3"), ref.bucket, ref.key, item_id=ref.item_id, skipped=skipped)
+        return fetch_object(self.clients.client("s3"), ref.bucket, ref.key, item_id=ref.item_id)
+
+    def read(self, blob: Blob, skipped: Skipped) -> Iterator[SourceItem]:
+        """The records of a downloaded object that can be security-group changes, by the fast path when
+        installed; the others are counted in ``skipped``."""
+        from sgwatch.sources.files import read_data  # noqa: PLC0415
+
+        return read_data(blob.data, blob.origin, item_id=blob.item_id, skipped=skipped)
 
     def close(self) -> None:
         """Close the notifier's connections and the audit store; a later batch opens them again."""
@@ -236,7 +254,7 @@ def build_app(
         from sgwatch.enrich.merge import rule_as_change  # noqa: PLC0415
 
         def remember(change: RuleChange, facts: RuleFacts) -> None:
-            snapshots.remember(rule_as_change(change, facts), utc_now())
+            snapshots.described(rule_as_change(change, facts), utc_now())
 
         enricher = Enricher(Boto3Describer(clients.for_service("ec2")), on_rule=remember, account_id=account)
     reverter = None

@@ -1,7 +1,9 @@
 """Process one batch of source items: judge (with enrichment) -> remediate -> notify -> audit.
 
 Used by the Lambda handler and by ``sgwatch watch``. Failures are isolated and attributed to the batch
-item (SQS message id) their record came from, so only those items are retried.
+item (SQS message id) their record came from, so only those items are retried. With a ``Deadline`` (Lambda),
+S3 downloads, reverts and delivery attempts start only while they can end in time; what could not is a
+failure, retried with its item.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from sgwatch.errors import SgwatchError
 from sgwatch.model import Alert, Delivery, DeliveryStatus, Judgement, Remediation, RemediationStatus, RuleChange
 from sgwatch.pipeline import ScanStats, build_alerts, judge
 from sgwatch.runtime.app import App
+from sgwatch.runtime.deadline import FETCH_RESERVE, Deadline
 from sgwatch.runtime.logs import log_event
 from sgwatch.runtime.remediation import remediate
 from sgwatch.sources import Problem, RawRecord, S3ObjectRef, SourceItem
-from sgwatch.sources.base import Skipped
+from sgwatch.sources.base import Blob, Skipped
 
 FAILED_DELIVERY = (DeliveryStatus.FAILED, DeliveryStatus.RETRYABLE)
 
@@ -32,6 +35,7 @@ class BatchResult:
     failed_items: frozenset[str] = frozenset()  # item ids (SQS message ids) to retry
     failures: tuple[str, ...] = ()  # delivery and remediation failures, one line each
     remediation_failed: bool = False  # one of the failures is a revert that failed
+    unread: tuple[Problem, ...] = ()  # S3 objects that could not be downloaded (also in ``problems``)
 
     @property
     def ok(self) -> bool:
@@ -40,16 +44,29 @@ class BatchResult:
 
 
 class _Origins:
-    """Record origin -> the batch items it arrived in."""
+    """Record origin -> the batch items it arrived in; the S3 objects that could not be downloaded."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: Deadline | None) -> None:
         self.items: dict[str, set[str]] = {}
+        self.unread: list[Problem] = []
+        self.deadline = deadline
+
+    def _object(self, ref: S3ObjectRef, app: App, skipped: Skipped) -> Iterable[SourceItem]:
+        short = self.deadline.too_short(FETCH_RESERVE) if self.deadline is not None else None
+        if short is not None:
+            blob: Blob | Problem = Problem(origin=ref.origin, message=f"not read: {short}", item_id=ref.item_id)
+        else:
+            blob = app.download(ref)
+        if isinstance(blob, Problem):
+            self.unread.append(blob)
+            return (blob,)
+        return app.read(blob, skipped)
 
     def expand(self, items: Iterable[SourceItem], app: App, skipped: Skipped) -> Iterator[SourceItem]:
         """Fetch S3 objects named by notifications (records that cannot be changes are only counted, in
         ``skipped``); remember which item every record came from."""
         for item in items:
-            inner: Iterable[SourceItem] = app.fetch_object(item, skipped) if isinstance(item, S3ObjectRef) else (item,)
+            inner = self._object(item, app, skipped) if isinstance(item, S3ObjectRef) else (item,)
             for entry in inner:
                 if isinstance(entry, RawRecord) and entry.item_id:
                     self.items.setdefault(entry.origin, set()).add(entry.item_id)
@@ -107,21 +124,23 @@ def _judge(
     return judgements, problems
 
 
-def process_batch(items: Iterable[SourceItem], app: App) -> BatchResult:
-    """Run every item through the pipeline; one bad record or one failing channel never stops the others."""
+def process_batch(items: Iterable[SourceItem], app: App, *, deadline: Deadline | None = None) -> BatchResult:
+    """Run every item through the pipeline; one bad record or one failing channel never stops the others.
+    ``deadline``: when the result must be ready (a Lambda invocation's remaining time, less a margin)."""
     stats = ScanStats()
-    origins = _Origins()
+    origins = _Origins(deadline)
+    app.snapshots.begin_batch()
     judgements, problems = _judge(items, app, origins, stats)
     for judgement in judgements:
         app.snapshots.remember_change(judgement.change)
     remediations: dict[tuple[str, str], Remediation] = {}
     for judgement in judgements:
         group = app.enricher.info_for(judgement.change) if app.enricher is not None else None
-        outcome = remediate(judgement, app, group)
+        outcome = remediate(judgement, app, group, deadline=deadline)
         if outcome is not None:
             remediations[judgement.change.dedup_key] = outcome
     alerts = tuple(_decorate(alert, app, remediations) for alert in build_alerts(judgements))
-    deliveries = app.deliver(alerts) if alerts else ()
+    deliveries = app.deliver(alerts, time_left=deadline.left() if deadline else None) if alerts else ()
     _audit(app, judgements, deliveries)
 
     failed = {p.item_id for p in problems if p.item_id}
@@ -160,6 +179,7 @@ def process_batch(items: Iterable[SourceItem], app: App) -> BatchResult:
         failed_items=frozenset(failed),
         failures=tuple(failures),
         remediation_failed=any(r.status is RemediationStatus.FAILED for r in remediations.values()),
+        unread=tuple(origins.unread),
     )
 
 
@@ -177,15 +197,16 @@ def _merge(results: Sequence[BatchResult], crashed: set[str]) -> BatchResult:
             *(f"item {item}: processing crashed (see the traceback logged)" for item in sorted(crashed)),
         ),
         remediation_failed=any(r.remediation_failed for r in results),
+        unread=tuple(p for r in results for p in r.unread),
     )
 
 
-def process_isolated(items: Iterable[SourceItem], app: App) -> BatchResult:
+def process_isolated(items: Iterable[SourceItem], app: App, *, deadline: Deadline | None = None) -> BatchResult:
     """``process_batch``; should it crash (a bug), run each batch item alone so the crash fails only its
     own item. Expected errors (``SgwatchError``: bad config, unreadable store) are raised as they are."""
     items = list(items)
     try:
-        return process_batch(items, app)
+        return process_batch(items, app, deadline=deadline)
     except SgwatchError:
         raise
     except Exception as exc:
@@ -200,7 +221,7 @@ def process_isolated(items: Iterable[SourceItem], app: App) -> BatchResult:
     for item_id, group in groups.items():
         assert item_id is not None
         try:
-            results.append(process_batch(group, app))
+            results.append(process_batch(group, app, deadline=deadline))
         except SgwatchError:
             raise
         except Exception as exc:

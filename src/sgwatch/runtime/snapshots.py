@@ -3,6 +3,7 @@
 Fed with every successful add/modify the runtime judges (as of its event time) and every rule enrichment
 described (as of the describe time). ``before(rule_id, t)`` is the latest definition strictly before ``t``.
 Repeats of a definition are kept once (the earliest), so the bounded history holds distinct definitions.
+``current(rule_id)`` is the rule as described in the current batch (None when it was not described).
 """
 
 from __future__ import annotations
@@ -32,10 +33,31 @@ def _definition(rule: RuleChange) -> tuple[object, ...]:
 class RuleSnapshots:
     """Bounded in-memory history: rule id -> [(as of, definition)]."""
 
-    __slots__ = ("_rules",)
+    __slots__ = ("_current", "_rules")
 
     def __init__(self) -> None:
         self._rules: dict[str, list[tuple[datetime, RuleChange]]] = {}
+        self._current: dict[str, RuleChange] = {}
+
+    def begin_batch(self) -> None:
+        """Forget what was described: the rules may have changed since the previous batch."""
+        self._current.clear()
+
+    def described(self, rule: RuleChange, as_of: datetime) -> None:
+        """The rule as a describe call returned it just now."""
+        self.remember(rule, as_of)
+        if rule.rule_id:
+            self._current[rule.rule_id] = rule
+
+    def changed(self, rule_id: str, rule: RuleChange | None) -> None:
+        """This process changed the rule (restored it: ``rule``; revoked it: None) since it was described."""
+        if rule is None:
+            self._current.pop(rule_id, None)
+        elif rule_id in self._current:
+            self._current[rule_id] = rule
+
+    def current(self, rule_id: str) -> RuleChange | None:
+        return self._current.get(rule_id)
 
     def remember(self, rule: RuleChange, as_of: datetime) -> None:
         if not rule.rule_id or rule.protocol is None or not rule.peer:

@@ -127,3 +127,30 @@ def test_another_handle_sees_what_one_marked(backend: str, request: pytest.Fixtu
     second.mark_sent("pagerduty", "evt-9", ("sgr-b",))
     assert first.sent_rules("pagerduty", "evt-9", ("sgr-a", "sgr-b")) == {"sgr-a", "sgr-b"}
     assert opener().sent_rules("pagerduty", "evt-9", ("sgr-b", "sgr-c")) == {"sgr-b"}  # and one opened later
+
+
+def test_revert_facts_live_beside_the_alerts_and_are_seen_by_another_handle(opener: Open) -> None:
+    """The revert log (sgwatch.runtime.reverts) keeps its facts in the same ledger, apart from any alert: two
+    containers agree on what became of a revert, and no channel's record is touched."""
+    import dataclasses
+
+    from sgwatch.model import Action, Actor, Outcome, RemediationStatus, RuleChange
+    from sgwatch.runtime.reverts import RevertLog
+
+    change = RuleChange(event_id="evt-7", event_name="AuthorizeSecurityGroupIngress", event_time=AT,
+                        account_id="111122223333", region="eu-west-1", actor=Actor(), source_ip=None, user_agent=None,
+                        outcome=Outcome.SUCCESS, action=Action.ADDED, group_id="sg-1", protocol="tcp", from_port=22,
+                        to_port=22, peer="0.0.0.0/0")  # fmt: skip
+    first, second = RevertLog(opener()), RevertLog(opener())
+    assert (first.state(change).attempts, first.state(change).done) == (0, None)
+    first.started(change, 1)
+    first.refused(change, 1)
+    first.started(change, 2)
+    seen = second.state(change)
+    assert (seen.attempts, seen.refused, seen.unsettled) == (2, {1}, True)
+    second.done(change, RemediationStatus.REVERTED)
+    assert first.state(change).done is RemediationStatus.REVERTED
+    other = dataclasses.replace(change, event_id="evt-8")
+    assert second.state(other).attempts == 0  # per event and rule
+    ledger = opener()
+    assert ledger.sent_rules("webhook", "111122223333:evt-7", (change.rule_key,)) == frozenset()

@@ -5,6 +5,7 @@ what moto returns."""
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -218,6 +219,19 @@ def envelope(name: str) -> dict[str, Any]:
     return data
 
 
+def s3_log_notification(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """An S3 object-created notification for a gzip CloudTrail log file holding ``records``, stored in a new
+    bucket on moto."""
+    s3 = client("s3")
+    bucket = f"trail-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    event = envelope("s3_notification")
+    event["Records"][0]["s3"]["bucket"]["name"] = bucket
+    key = event["Records"][0]["s3"]["object"]["key"]
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
+    return event
+
+
 @dataclass
 class Group:
     """A security group in moto with a pre-existing world-open 3000-4000 rule and a private ssh rule."""
@@ -271,6 +285,7 @@ class Build:
     eventbridge = staticmethod(eventbridge)
     sqs_event = staticmethod(sqs_event)
     envelope = staticmethod(envelope)
+    s3_log_notification = staticmethod(s3_log_notification)
 
 
 @pytest.fixture

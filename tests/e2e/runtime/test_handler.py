@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sgwatch.errors import ConfigError
+from sgwatch.errors import ConfigError, SourceError
 from sgwatch.lambda_handler import handler
 
 from .conftest import load_fixture
@@ -46,20 +46,14 @@ def test_every_envelope_gives_the_same_alert(name: str, build: Any, config: Any,
 
 
 def test_s3_notifications_fetch_and_scan_the_log_file(build: Any, config: Any, lambda_env: Any, receiver: Any) -> None:
-    s3 = build.client("s3")
-    bucket = f"trail-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": build.region})
-    event = build.envelope("s3_notification")
-    event["Records"][0]["s3"]["bucket"]["name"] = bucket
-    key = event["Records"][0]["s3"]["object"]["key"]
-    ssh = load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")
-    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps({"Records": [ssh]}).encode()))
+    event = build.s3_log_notification([load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")])
     lambda_env(config("enrich: false\n"))
     assert handler(event, None)["alerts"] == 1
     assert receiver.alert(SSH_EVENT)["changes"][0]["peer"] == "0.0.0.0/0"
 
     # Through SQS: a missing object fails only its own message.
     missing = json.loads(json.dumps(event))
+    key = event["Records"][0]["s3"]["object"]["key"]
     missing["Records"][0]["s3"]["object"]["key"] = key.replace(".json.gz", "-gone.json.gz")
     batch = build.sqs_event(("m-ok", json.dumps(event)), ("m-missing", json.dumps(missing)))
     assert handler(batch, None) == {"batchItemFailures": [{"itemIdentifier": "m-missing"}]}
@@ -138,3 +132,29 @@ def test_prefix_list_with_the_world_and_the_ignore_tag(
     assert "PREFIX_LIST_WORLD_INGRESS" in alert["changes"][0]["findings"]
     assert alert["severity"] == "critical"
     assert [a for a in receiver.alerts() if a["event_id"] == quiet["eventID"]] == []
+
+
+def test_a_direct_s3_notification_fails_when_an_object_cannot_be_read(
+    build: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    """Not through SQS: raising is what makes Lambda retry the event (then its on-failure destination), so an
+    object that cannot be downloaded fails the invocation, after the readable objects were processed."""
+    event = build.s3_log_notification([load_fixture("AuthorizeSecurityGroupIngress__items_world_ssh")])
+    bucket = event["Records"][0]["s3"]["bucket"]["name"]
+    gone = json.loads(json.dumps(event["Records"][0]))
+    gone["s3"]["object"]["key"] = "AWSLogs/gone.json.gz"
+    event["Records"] = [gone, event["Records"][0]]
+    lambda_env(config("enrich: false\n"))
+
+    with pytest.raises(SourceError, match=rf"retried: s3://{bucket}/AWSLogs/gone.json.gz: cannot read: .*NoSuchKey"):
+        handler(event, None)
+    assert receiver.alert(SSH_EVENT)["changes"][0]["peer"] == "0.0.0.0/0"
+
+    digest = json.loads(json.dumps(event))  # a readable object that holds no CloudTrail records: not retried
+    digest["Records"] = digest["Records"][1:]
+    digest_key = "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/03/01/digest.json.gz"
+    digest["Records"][0]["s3"]["object"]["key"] = digest_key
+    build.client("s3").put_object(
+        Bucket=bucket, Key=digest_key, Body=gzip.compress(b'{"awsAccountId": "111122223333"}')
+    )
+    assert (handler(digest, None)["problems"], handler(digest, None)["failures"]) == (1, [])

@@ -30,6 +30,7 @@ def test_revokes_exactly_the_rule_the_event_added(
     alert = receiver.alert(rec["eventID"])
     (remediation,) = alert["remediations"]
     assert (remediation["status"], remediation["dry_run"]) == ("reverted", False)
+    assert remediation["detail"] == "revoked"  # the alert names the rule beside it: not twice
     assert remediation["rule_id"] == (added[0]["SecurityGroupRuleId"] if with_rule_ids else None)
     assert aws.count("ec2:RevokeSecurityGroupIngress") == 1
     assert alert["severity"] == "critical"
@@ -69,11 +70,16 @@ def test_dry_run_changes_nothing_and_a_later_live_delivery_still_acts(
     assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
     (planned,) = receiver.alert(rec["eventID"])["remediations"]
     assert (planned["status"], planned["dry_run"]) == ("planned", True)
-    assert "dry run: would revoke the added rule by id" in planned["detail"]
+    assert planned["detail"] == "would revoke the added rule by id"
 
     lambda_env(config(LIVE + db))  # dry run turned off; the queue redelivers the same event
     handler(build.eventbridge(rec), None)
     assert sg.ingress() == sorted(PRE_EXISTING)
+    told = [a["remediations"] for a in receiver.alerts() if a["event_id"] == rec["eventID"]]
+    assert [[(r["status"], r["detail"]) for r in rs] for rs in told] == [
+        [("planned", "would revoke the added rule by id")],
+        [("reverted", "revoked")],  # the channel hears of the revert the later delivery made
+    ]
     from sgwatch.audit.store import AuditStore
 
     with AuditStore.open(tmp_path / "audit.sqlite") as store:
@@ -153,8 +159,7 @@ def test_modified_rule_is_restored_from_the_audit_trail(
     assert ("tcp", 5432, 5432, "10.1.0.0/16") in sg.ingress()
     assert ("tcp", 5432, 5432, "0.0.0.0/0") not in sg.ingress()
     (restored,) = receiver.alert(modify["eventID"])["remediations"]
-    assert restored["status"] == "restored"
-    assert "back to tcp/5432 from 10.1.0.0/16" in restored["detail"]
+    assert (restored["status"], restored["detail"]) == ("restored", "restored to tcp/5432 from 10.1.0.0/16")
 
 
 def test_modified_rule_without_history_is_revoked_when_world_open(
@@ -270,8 +275,7 @@ def test_many_modifies_of_one_rule_in_a_batch_still_restore_the_previous_definit
     assert handler(event, None) == {"batchItemFailures": []}
     assert aws.count("ec2:DescribeSecurityGroupRules") == 1
     (restored,) = receiver.alert(records[-1]["eventID"])["remediations"]
-    assert restored["status"] == "restored"
-    assert "back to tcp/5432 from 10.8.0.0/16" in restored["detail"]
+    assert (restored["status"], restored["detail"]) == ("restored", "restored to tcp/5432 from 10.8.0.0/16")
     assert ("tcp", 5432, 5432, "10.8.0.0/16") in sg.ingress()
     assert ("tcp", 5432, 5432, "0.0.0.0/0") not in sg.ingress()
 
@@ -284,9 +288,9 @@ def _move_remediations_table(db: Path, away: bool) -> None:
         conn.execute("ALTER TABLE {} RENAME TO {}".format(*(names if away else names[::-1])))
 
 
-@pytest.mark.parametrize("dry_run", [False, True], ids=["live", "dry-run"])
+@pytest.mark.parametrize("mode", ["live", "live-by-rule-id", "dry-run"])
 def test_an_unreadable_replay_record_fails_only_its_item_and_never_acts_blind(
-    dry_run: bool, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, tmp_path: Path
+    mode: str, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any, tmp_path: Path
 ) -> None:
     from sgwatch.audit.store import AuditStore
 
@@ -294,10 +298,9 @@ def test_an_unreadable_replay_record_fails_only_its_item_and_never_acts_blind(
     AuditStore.open(db).close()
     _move_remediations_table(db, away=True)  # replay status unreadable: "no such table"
     sg = group()
-    ssh = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"))
+    ssh = build.authorize(sg.group_id, sg.authorize(22, "0.0.0.0/0"), with_rule_ids=mode == "live-by-rule-id")
     web = build.authorize(sg.group_id, sg.authorize(443, "0.0.0.0/0"))  # low: out of remediation scope
-    mode = "remediate:\n  enabled: true\n" if dry_run else LIVE
-    lambda_env(config(mode + f"audit:\n  db: {db}\n"))
+    lambda_env(config(("remediate:\n  enabled: true\n" if mode == "dry-run" else LIVE) + f"audit:\n  db: {db}\n"))
     event = build.sqs_event(
         ("m-ssh", json.dumps(build.eventbridge(ssh))), ("m-web", json.dumps(build.eventbridge(web)))
     )
@@ -306,9 +309,14 @@ def test_an_unreadable_replay_record_fails_only_its_item_and_never_acts_blind(
 
     (outcome,) = receiver.alert(ssh["eventID"])["remediations"]
     assert receiver.alert(web["eventID"])["remediations"] == []
+    if mode == "live-by-rule-id":  # revoking a rule id twice is harmless (the id never comes back): done
+        assert result == {"batchItemFailures": []}
+        assert (outcome["status"], outcome["detail"]) == ("reverted", "revoked")
+        assert ("tcp", 22, 22, "0.0.0.0/0") not in sg.ingress()
+        return
     assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
     assert ("tcp", 22, 22, "0.0.0.0/0") in sg.ingress()
-    if dry_run:  # nothing is executed: the plan is made and reported as usual
+    if mode == "dry-run":  # nothing is executed: the plan is made and reported as usual
         assert result == {"batchItemFailures": []}
         assert (outcome["status"], outcome["dry_run"]) == ("planned", True)
         return

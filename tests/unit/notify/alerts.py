@@ -308,7 +308,7 @@ def legacy_revert() -> Alert:
                 plan=plan,
                 status=RemediationStatus.REVERTED,
                 dry_run=False,
-                detail=f"{LEGACY_GROUP} ingress tcp/3389 from 0.0.0.0/0: revoked",
+                detail="revoked",
             ),
         ),
     )

@@ -196,11 +196,18 @@ class SlowScripted(Scripted):
         return super().send(message)
 
 
-def run_slow(sender: SlowScripted, batch: list[Any], clock: Any, config: DeliveryConfig) -> list[Any]:
+def run_slow(
+    sender: SlowScripted, batch: list[Any], clock: Any, config: DeliveryConfig, time_left: float | None = None
+) -> list[Any]:
     channel = SlackConfig(name="hooks", type="slack", url=SecretRef(kind="env", ref="HOOK"))
     runtime = Runtime(environ={}, clock=clock, timeout=1.0)
     outcomes = run_jobs(
-        [(channel, sender, batch)], config, runtime, rng=random.Random(1), on_delivered=lambda _c, _m: None
+        [(channel, sender, batch)],
+        config,
+        runtime,
+        rng=random.Random(1),
+        on_delivered=lambda _c, _m: None,
+        time_left=time_left,
     )
     return [(o.status, o.attempts, o.detail) for o in outcomes]
 
@@ -247,3 +254,33 @@ def test_the_deadline_counts_the_time_the_failed_attempt_took(alerts: ModuleType
     ]
     assert len(sender.sent) == 1
     assert clock.sleeps == []
+
+
+def test_a_time_limit_stops_retries_and_waits_before_it(alerts: ModuleType, clock: Any) -> None:
+    """10 s left, requests up to 2 s: a 429 Retry-After 5 answered at 3 s is retried at 8 s (it fits); the
+    second 429 is not retried, and a message queued behind it is failed with the reason, not sent late."""
+    sender = SlowScripted(
+        clock, 3.0, Retryable(reason="HTTP 429", retry_after=5.0), Retryable(reason="HTTP 429", retry_after=5.0)
+    )
+    config = DeliveryConfig(timeout=2.0)
+    out = run_slow(sender, [alerts.critical_ssh(), alerts.multi_rule()], clock, config, time_left=10.0)
+    assert sender.started == [0.0, 8.0]
+    assert clock.monotonic() <= 11.0  # the last reply came at 11 s: nothing started after the limit
+    assert out[0][:2] == (DeliveryStatus.FAILED, 2)
+    assert "8s delivery deadline" in out[0][2]  # 10 s left, less one request: the retry budget
+    assert out[1][:2] == (DeliveryStatus.FAILED, 0)
+    assert out[1][2].startswith("not sent: ")
+    assert "left in this invocation" in out[1][2]
+
+
+def test_no_request_starts_without_time_for_it(alerts: ModuleType, clock: Any) -> None:
+    sender = SlowScripted(clock, 1.0, Delivered(detail="sent"))
+    out = run_slow(sender, [alerts.critical_ssh()], clock, DeliveryConfig(timeout=2.0), time_left=1.5)
+    assert sender.started == []
+    assert out == [
+        (
+            DeliveryStatus.FAILED,
+            0,
+            "not sent: 1.5 s left in this invocation, less than one request may take (delivery.timeout: 2 s); the event will be retried",
+        )
+    ]

@@ -40,10 +40,7 @@ def human_texts(alert: Alert) -> dict[str, str]:
 def test_a_revert_without_rule_id_names_the_rule_in_every_format(alerts: ModuleType) -> None:
     alert = alerts.legacy_revert()
     (line,) = remediation_lines(alert)
-    assert line == (
-        f"reverted ingress tcp/3389 from 0.0.0.0/0 on {alerts.LEGACY_GROUP}: "
-        f"{alerts.LEGACY_GROUP} ingress tcp/3389 from 0.0.0.0/0: revoked"
-    )
+    assert line == f"reverted ingress tcp/3389 from 0.0.0.0/0 on {alerts.LEGACY_GROUP}: revoked"
     key = alert.judgements[0].change.rule_key
     assert "|" in key  # the canonical key of a rule without an id
     for fmt, text in human_texts(alert).items():

@@ -8,7 +8,17 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sgwatch.model import Action, Actor, Direction, GroupInfo, Outcome, PeerKind, RevokePlan, RuleChange
+from sgwatch.model import (
+    Action,
+    Actor,
+    Direction,
+    GroupInfo,
+    Outcome,
+    PeerKind,
+    RemediationStatus,
+    RevokePlan,
+    RuleChange,
+)
 from sgwatch.policy import Policy
 from sgwatch.policy.schema import parse_policy
 from sgwatch.remediate.config import RemediationConfig
@@ -16,6 +26,7 @@ from sgwatch.remediate.plan import (
     describe_plan,
     exact_permission,
     in_scope,
+    outcome_text,
     own_change_reason,
     plan_revert,
     rule_request,
@@ -248,3 +259,42 @@ def test_a_plan_by_permission_reads_like_every_other_rule() -> None:
     assert describe_plan(everything) == "sg-1 ingress all traffic from ::/0, pl-1"
     ping = plan(IpProtocol="icmp", FromPort=8, ToPort=-1, UserIdGroupPairs=[{"GroupId": "sg-2"}])
     assert describe_plan(ping) == "sg-1 ingress icmp type 8 (all codes) from sg-2"
+
+
+def test_an_egress_plan_reads_to_its_peer() -> None:
+    by_permission = RevokePlan(event_id="e", rule_key="k", group_id="sg-1", direction=Direction.EGRESS,
+                               ip_permission={"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]})  # fmt: skip
+    assert describe_plan(by_permission) == "sg-1 egress all traffic to ::/0"
+    restore = RevokePlan(event_id="e", rule_key="k", group_id="sg-1", direction=Direction.EGRESS, rule_id="sgr-1",
+                         restore_to={"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "10.0.0.0/8"})  # fmt: skip
+    assert describe_plan(restore) == "sg-1 egress sgr-1 back to tcp/443 to 10.0.0.0/8"
+    assert outcome_text(restore, RemediationStatus.RESTORED) == "restored to tcp/443 to 10.0.0.0/8"
+
+
+def test_the_outcome_says_what_was_done_not_the_rule_again() -> None:
+    by_id = RevokePlan(event_id="e", rule_key="sgr-2", group_id="sg-1", direction=Direction.INGRESS, rule_id="sgr-2",
+                       reason="revoke the added rule by id")  # fmt: skip
+    assert outcome_text(by_id, RemediationStatus.REVERTED) == "revoked"
+    assert outcome_text(by_id, RemediationStatus.PLANNED) == "would revoke the added rule by id"
+    restore = replace(by_id, restore_to={"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "10.0.0.0/8"},
+                      reason="restore the rule's previous definition")  # fmt: skip
+    assert outcome_text(restore, RemediationStatus.PLANNED) == (
+        "would restore the rule's previous definition: tcp/22 from 10.0.0.0/8"
+    )
+
+
+def test_a_modified_rule_that_changed_again_since_is_left_as_is(judged: Any) -> None:
+    group = GroupInfo(group_id="sg-0a1b2c3d4e5f60718", rule_direction=Direction.INGRESS)
+    (j,) = judged("ModifySecurityGroupRules__object", group=group)
+    as_recorded = replace(j.change, direction=Direction.INGRESS, description="changed since: harmless")
+    assert isinstance(plan_revert(j, group=group, current=as_recorded), RevokePlan)  # still what the event made
+    previous = replace(as_recorded, peer="10.0.0.0/8")
+    assert isinstance(plan_revert(j, previous=previous, group=group, current=as_recorded), RevokePlan)
+    for later in (previous, replace(as_recorded, from_port=2222, to_port=2222)):  # put back, or changed again
+        assert plan_revert(j, previous=previous, group=group, current=later) == (
+            f"the rule no longer has the definition this event gave it (it is now ingress {ports(later)}): left as is"
+        )
+
+
+def ports(rule: RuleChange) -> str:
+    return f"tcp/{rule.from_port} from {rule.peer}"
