@@ -236,10 +236,20 @@ class AuditStore:
         """The group's reconstructed rules at ``at`` (latest when None), each with its defining judgement."""
         return replay(self._group_judgements(group_id, at, inclusive=True)).states.get(group_id, ())
 
-    def rule_before(self, group_id: str, rule_id: str, before: datetime) -> RuleChange | None:
-        """The rule's last known definition strictly before ``before``, from the recorded changes."""
+    def rule_before(
+        self, group_id: str, rule_id: str, before: datetime, *, event_id: str | None = None
+    ) -> RuleChange | None:
+        """The rule's last known definition before ``before``, from the recorded changes.
+
+        CloudTrail times are to the second: with ``event_id`` (the change being judged), the changes of that
+        same second recorded before that event count too (all of them when it is not recorded yet).
+        """
+        judgements = self._group_judgements(group_id, before, inclusive=event_id is not None)  # as they happened
+        if event_id is not None:
+            ids = [judgement.change.event_id for judgement in judgements]
+            judgements = judgements[: ids.index(event_id)] if event_id in ids else judgements
         rule_set = RuleSet()
-        for judgement in self._group_judgements(group_id, before, inclusive=False):  # in the order they happened
+        for judgement in judgements:
             rule_set.apply(judgement.change)
         return rule_set.find(rule_id)
 

@@ -138,7 +138,7 @@ class App:
         store = self.store
         if store is not None and change.group_id:
             try:
-                found = store.rule_before(change.group_id, change.rule_id, change.event_time)
+                found = store.rule_before(change.group_id, change.rule_id, change.event_time, event_id=change.event_id)
             except SgwatchError as exc:
                 log_event(logging.ERROR, "audit_read_failed", detail=str(exc), event_id=change.event_id)
                 found = None

@@ -306,3 +306,28 @@ def test_ingest_order_and_batching_do_not_matter(
         "sg-db": ["sgr-db1", "sgr-db2", "sgr-db3"],
         "sg-web": ["sgr-web443", "sgr-web8080", "sgr-webeg"],
     }
+
+
+@pytest.mark.parametrize("modify_id", ["0000-modify", "ffff-modify"])
+def test_rule_before_a_modify_in_the_same_second_as_the_add(store: AuditStore, sc: ModuleType, modify_id: str) -> None:
+    """Added and modified within one second: the definition before the modify is the add's, recorded or not."""
+    add = sc.judged(sc.change("8888-add", SECOND, sc.ALICE, Action.ADDED, "sg-1", ports=(5432, 5432),
+                              peer="10.0.0.0/8", rule_id="sgr-1"), Severity.LOW, "RULE_ADDED")  # fmt: skip
+    modify = sc.judged(sc.change(modify_id, SECOND, sc.ALICE, Action.MODIFIED, "sg-1",
+                                 event_name="ModifySecurityGroupRules", direction=None, ports=(5432, 5432),
+                                 peer="0.0.0.0/0", rule_id="sgr-1"), Severity.HIGH, "RULE_MODIFIED")  # fmt: skip
+    assert store.record_judgements([add]) == 1
+    at = sc.at(SECOND)
+    assert store.rule_before("sg-1", "sgr-1", at) is None  # strictly before the second: nothing
+    for recorded in (False, True):  # judged before it is recorded, and on a later delivery
+        before = store.rule_before("sg-1", "sgr-1", at, event_id=modify_id)
+        assert before is not None
+        assert (before.event_id, before.peer) == ("8888-add", "10.0.0.0/8"), recorded
+        store.record_judgements([modify])
+    later = sc.judged(sc.change("7777-later", SECOND, sc.ALICE, Action.MODIFIED, "sg-1",
+                                event_name="ModifySecurityGroupRules", direction=None, ports=(5432, 5432),
+                                peer="192.0.2.0/24", rule_id="sgr-1"), Severity.HIGH, "RULE_MODIFIED")  # fmt: skip
+    assert store.record_judgements([later]) == 1
+    before_later = store.rule_before("sg-1", "sgr-1", at, event_id="7777-later")
+    assert before_later is not None
+    assert before_later.peer == "0.0.0.0/0"  # recorded after the first modify: it sees that one
