@@ -43,16 +43,32 @@ def ascii_subject(text: str) -> str:
     return facts.truncate(ascii_text, SNS_SUBJECT_MAX, "...")
 
 
-def _fit_document(document: dict[str, Any]) -> str:
-    """The ``default`` message, dropping list entries from the end (with a count) if it would be too big."""
+def _fit_document(document: dict[str, Any], limit: int) -> str:
+    """The ``default`` message within ``limit`` bytes, dropping list entries from the end (changes and
+    remediations of an alert, alerts of a digest; ``truncated`` says so) if it would be too big."""
     text = json.dumps(document, sort_keys=True, ensure_ascii=False)
-    key = "changes" if "changes" in document.get("data", {}) else "alerts"
-    items = list(document["data"].get(key, []))
-    while len(text.encode()) > SNS_MESSAGE_MAX // 2 and items:
-        items = items[: len(items) * 3 // 4]
-        data = {**document["data"], key: items, "truncated": True}
+    data = dict(document["data"])
+    keys = [key for key in ("changes", "remediations", "alerts") if isinstance(data.get(key), list)]
+    while len(text.encode()) > limit and any(data[key] for key in keys):
+        data = {**data, **{key: data[key][: len(data[key]) * 3 // 4] for key in keys}, "truncated": True}
         text = json.dumps({**document, "data": data}, sort_keys=True, ensure_ascii=False)
     return text
+
+
+def _sns_message(document: dict[str, Any], email_text: str, sms: str) -> str:
+    """The per-protocol ``Message`` within SNS's limit in bytes, as sent: the JSON document for machines, the
+    text for email, one line for SMS (the first two are shortened together until the whole fits)."""
+    doc_limit, email_limit = SNS_MESSAGE_MAX // 2, SNS_MESSAGE_MAX // 4
+    while True:
+        variants = {
+            "default": _fit_document(document, doc_limit),
+            "email": facts.truncate_bytes(email_text, email_limit),
+            "sms": facts.truncate(sms, SMS_MAX, "..."),
+        }
+        message = json.dumps(variants, ensure_ascii=False)  # escaping makes it bigger than its parts
+        if len(message.encode()) <= SNS_MESSAGE_MAX or doc_limit < 1024:
+            return message
+        doc_limit, email_limit = doc_limit * 3 // 4, email_limit * 3 // 4
 
 
 def sns_publish(message: Alert | Digest) -> dict[str, Any]:
@@ -71,11 +87,6 @@ def sns_publish(message: Alert | Digest) -> dict[str, Any]:
         severity = str(message.severity)
         findings = sorted({fid for a in message.alerts for j in a.judgements for fid in j.finding_ids})
         accounts = sorted({a.account_id or "unknown" for a in message.alerts})
-    variants = {
-        "default": _fit_document(webhook_document(message)),
-        "email": facts.truncate(email_text, SNS_MESSAGE_MAX // 4),
-        "sms": facts.truncate(sms, SMS_MAX, "..."),
-    }
     attributes: dict[str, Any] = {
         "severity": {"DataType": "String", "StringValue": severity},
         "account_id": {"DataType": "String.Array", "StringValue": json.dumps(accounts)},
@@ -84,7 +95,7 @@ def sns_publish(message: Alert | Digest) -> dict[str, Any]:
         attributes["finding_ids"] = {"DataType": "String.Array", "StringValue": json.dumps(findings)}
     return {
         "Subject": ascii_subject(subject),
-        "Message": json.dumps(variants, ensure_ascii=False),
+        "Message": _sns_message(webhook_document(message), email_text, sms),
         "MessageStructure": "json",
         "MessageAttributes": attributes,
     }

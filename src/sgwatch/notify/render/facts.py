@@ -244,9 +244,42 @@ def remediation_line(remediation: Remediation, changes: Sequence[RuleChange]) ->
     return f"{text}: {remediation.detail}" if remediation.detail else text
 
 
+REMEDIATION_LINES_MAX = 10  # more outcomes than this read as one line per outcome, with how many rules had it
+_OUTCOME_WORDS = {
+    RemediationStatus.REVERTED: "reverted",
+    RemediationStatus.RESTORED: "restored to their previous definition",
+    RemediationStatus.ALREADY_REVERTED: "already gone",
+    RemediationStatus.SKIPPED: "left in place",
+}
+
+
+def _outcome(remediation: Remediation) -> str:
+    """What happened, without the rule: ``reverted: revoked``, ``FAILED to revert: <why>``."""
+    if remediation.status is RemediationStatus.PLANNED or remediation.dry_run:
+        words = "would be reverted (dry run)"
+    else:
+        words = _OUTCOME_WORDS.get(remediation.status, "FAILED to revert")
+    return f"{words}: {remediation.detail}" if remediation.detail else words
+
+
 def remediation_lines(alert: Alert) -> tuple[str, ...]:
+    """One line per revert; for a call that changed many rules, one line per distinct outcome (``60 rules
+    FAILED to revert: RevokeSecurityGroupIngress … refused: UnauthorizedOperation``), at most
+    ``REMEDIATION_LINES_MAX``: a message must stay within what Teams, SNS and PagerDuty accept, and the
+    rules themselves are listed above it (the webhook and SNS documents and the audit trail keep each one)."""
     changes = tuple(judgement.change for judgement in alert.judgements)
-    return tuple(remediation_line(r, changes) for r in alert.remediations)
+    if len(alert.remediations) <= REMEDIATION_LINES_MAX:
+        return tuple(remediation_line(r, changes) for r in alert.remediations)
+    counts: dict[str, int] = {}
+    for remediation in alert.remediations:
+        outcome = _outcome(remediation)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    lines = [f"{n} rule{'s' if n != 1 else ''} {outcome}" for outcome, n in counts.items()]
+    if len(lines) > REMEDIATION_LINES_MAX:
+        rest = sum(list(counts.values())[REMEDIATION_LINES_MAX - 1 :])
+        kept = lines[: REMEDIATION_LINES_MAX - 1]
+        lines = [*kept, f"{rest} more rules with {len(lines) - len(kept)} other outcomes (listed in the audit trail)"]
+    return tuple(lines)
 
 
 def summary_line(alert: Alert) -> str:
@@ -270,6 +303,14 @@ def digest_title(alerts: Sequence[Alert]) -> str:
 
 def digest_line(alert: Alert) -> str:
     return f"{format_time(alert.event_time)} {summary_line(alert)}"
+
+
+def truncate_bytes(text: str, limit: int, marker: str = "… (truncated)") -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8, visibly, never inside a character."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: max(0, limit - len(marker.encode()))].decode("utf-8", "ignore") + marker
 
 
 def truncate(text: str, limit: int, marker: str = "… (truncated)") -> str:

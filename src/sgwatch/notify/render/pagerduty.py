@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -13,6 +14,7 @@ from sgwatch.serialize import format_time
 
 SUMMARY_MAX = 1024
 DEDUP_MAX = 255
+BODY_MAX = 512 * 1024 - 4096  # the Events API refuses a bigger request body; room for the HTTP client's encoding
 SEVERITY = {
     Severity.CRITICAL: "critical",
     Severity.HIGH: "error",
@@ -95,21 +97,30 @@ def pagerduty_alert(alert: Alert, routing_key: str) -> dict[str, Any]:
     if remediation:
         details["Remediation"] = list(remediation)
     ids = facts.group_ids(alert)
-    return _event(
-        routing_key,
-        dedup_key(alert),
-        facts.summary_line(alert),
-        alert.severity,
-        source=f"aws:{alert.account_id or 'unknown'}:{alert.region or 'unknown'}",
-        timestamp=format_time(alert.event_time),
-        component=ids[0] if ids else None,
-        group=alert.account_id,
-        klass=alert.event_name,
-        details=details,
-        links=[
-            {"href": url, "text": f"Security group {gid} in the AWS console"} for gid, url in facts.group_links(alert)
-        ],
-    )
+    changes = details["Changes"]
+    shown = len(changes)
+    while True:  # the Events API refuses a body over 512 KB: list fewer changes (saying so) until it fits
+        if shown < len(changes):
+            details["Changes"] = [*changes[:shown], f"… {len(changes) - shown} more changes not listed"]
+        event = _event(
+            routing_key,
+            dedup_key(alert),
+            facts.summary_line(alert),
+            alert.severity,
+            source=f"aws:{alert.account_id or 'unknown'}:{alert.region or 'unknown'}",
+            timestamp=format_time(alert.event_time),
+            component=ids[0] if ids else None,
+            group=alert.account_id,
+            klass=alert.event_name,
+            details=details,
+            links=[
+                {"href": url, "text": f"Security group {gid} in the AWS console"}
+                for gid, url in facts.group_links(alert)
+            ],
+        )
+        if shown == 0 or len(json.dumps(event, ensure_ascii=False).encode()) <= BODY_MAX:
+            return event
+        shown = shown * 3 // 4
 
 
 def pagerduty_digest(digest: Digest, routing_key: str) -> dict[str, Any]:
