@@ -44,13 +44,20 @@ WORLD_FINDINGS = frozenset(
 def own_change_reason(
     change: RuleChange, config: RemediationConfig, own_session_names: Sequence[str] = ()
 ) -> str | None:
-    """Why this change looks like sgwatch's own (loop guard), or None."""
+    """Why this change looks like sgwatch's own (loop guard), or None.
+
+    With sgwatch's role known (``own_role_arns``: configured, or found through STS) only the role counts: a
+    session name or a user agent is chosen by the caller, so anyone could use ``sgwatch`` in them to escape a
+    revert. Without a known role those marks are all there is.
+    """
     actor = change.actor
     arns = [a for a in (actor.arn, actor.session_issuer_arn) if a]
     for pattern in config.own_role_arns:
         for arn in arns:
             if fnmatchcase(arn, pattern):
                 return f"made by sgwatch's own role ({arn} matches {pattern})"
+    if config.own_role_arns:
+        return None
     session = actor.user_name if actor.type == "AssumedRole" else None
     if session and (session.lower().startswith(SELF_MARK) or session in own_session_names):
         return f"made by sgwatch's own role session {session!r}"

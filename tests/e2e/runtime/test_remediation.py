@@ -86,7 +86,7 @@ def test_dry_run_changes_nothing_and_a_later_live_delivery_still_acts(
         assert [(r.status, r.dry_run) for r in store.remediations()] == [("planned", True), ("reverted", False)]
 
 
-@pytest.mark.parametrize("marker", ["own-role", "user-agent", "configured-role"])
+@pytest.mark.parametrize("marker", ["own-role", "configured-role"])
 def test_loop_guard_leaves_sgwatch_own_changes_alone(
     marker: str, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
 ) -> None:
@@ -98,8 +98,6 @@ def test_loop_guard_leaves_sgwatch_own_changes_alone(
         rec = build.authorize(
             sg.group_id, added, userIdentity={"type": "IAMUser", "arn": identity, "accountId": build.account}
         )
-    elif marker == "user-agent":
-        rec = build.authorize(sg.group_id, added, userAgent="Boto3/1.44 md/Botocore#1.44 sgwatch/0.1.0")
     else:
         extra = "  own_role_arns: ['arn:aws:iam::*:role/Admin']\n"
         rec = build.authorize(sg.group_id, added)
@@ -110,6 +108,27 @@ def test_loop_guard_leaves_sgwatch_own_changes_alone(
     assert skipped["status"] == "skipped"
     assert skipped["detail"].startswith("loop guard: made by sgwatch")
     assert aws.count("ec2:RevokeSecurityGroupIngress") == 0
+
+
+@pytest.mark.parametrize("mark", ["user-agent", "session-name"])
+def test_a_caller_posing_as_sgwatch_does_not_escape_the_revert(
+    mark: str, aws: Any, build: Any, group: Any, config: Any, lambda_env: Any, receiver: Any
+) -> None:
+    """sgwatch's role is known (STS): a user agent or a session name saying "sgwatch" is the caller's choice."""
+    sg = group()
+    added = sg.authorize(22, "0.0.0.0/0")
+    if mark == "user-agent":
+        rec = build.authorize(sg.group_id, added, userAgent="Boto3/1.44 md/Botocore#1.44 sgwatch/9.9 attacker")
+    else:
+        admin = f"arn:aws:sts::{build.account}:assumed-role/Admin/sgwatch-mallory"
+        identity = {"type": "AssumedRole", "arn": admin, "accountId": build.account,
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{build.account}:role/Admin"}}}  # fmt: skip
+        rec = build.authorize(sg.group_id, added, userIdentity=identity)
+    lambda_env(config(LIVE))
+    handler(build.eventbridge(rec), None)
+    assert ("tcp", 22, 22, "0.0.0.0/0") not in sg.ingress()
+    (done,) = receiver.alert(rec["eventID"])["remediations"]
+    assert done["status"] == "reverted"
 
 
 def test_a_change_in_another_account_is_not_touched(

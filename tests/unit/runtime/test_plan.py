@@ -169,6 +169,9 @@ def test_loop_guard_recognises_sgwatch_own_changes() -> None:
     assert own_change_reason(by_session, ON) is None
     assert "session 'fn-name'" in str(own_change_reason(by_session, ON, own_session_names=("fn-name",)))
     assert str(skip_reason(_judgement(by_agent), ON)).startswith("loop guard:")
+    # With sgwatch's role known, only the role counts: a name or a user agent is the caller's to choose.
+    assert own_change_reason(by_agent, own) is None
+    assert own_change_reason(by_session, own, own_session_names=("fn-name",)) is None
 
 
 def _judgement(change: RuleChange) -> Any:
