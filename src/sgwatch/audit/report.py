@@ -11,7 +11,7 @@ from sgwatch.audit.describe import UNKNOWN_ACTOR
 from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.rows import RecordedDelivery, RecordedRemediation
 from sgwatch.audit.state import DEFAULT_WORLD, World, exposes_world, replay
-from sgwatch.model import Action, Judgement, RuleChange, Severity
+from sgwatch.model import Action, Judgement, Outcome, RuleChange, Severity
 
 if TYPE_CHECKING:
     from sgwatch.audit.store import AuditStore
@@ -71,7 +71,9 @@ def top_actors(
             world_opened=sum(
                 1
                 for j in items
-                if j.change.action in (Action.ADDED, Action.MODIFIED) and exposes_world(j.change, world)
+                if j.change.action in (Action.ADDED, Action.MODIFIED)
+                and j.change.outcome is Outcome.SUCCESS  # a failed call opened nothing
+                and exposes_world(j.change, world)
             ),
             highest=max(j.severity for j in items),
             last_seen=max(j.change.event_time for j in items),

@@ -293,7 +293,8 @@ def parse_policy(doc: Any, source: str) -> Policy:
             value = world.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit):
                 raise _err(world, key, f"world: {key}: expected a prefix length 0-{limit}, got {value!r}")
-        v4, v6 = world.get("ipv4_prefix", WORLD_IPV4_PREFIX), world.get("ipv6_prefix", WORLD_IPV6_PREFIX)
+        v4 = WORLD_IPV4_PREFIX if world.get("ipv4_prefix") is None else world["ipv4_prefix"]  # null: the default
+        v6 = WORLD_IPV6_PREFIX if world.get("ipv6_prefix") is None else world["ipv6_prefix"]
     for key in ("allowlist", "suppressions"):
         if doc.get(key) is not None and not isinstance(doc[key], list):
             raise _err(doc, key, f"{key}: expected a list")

@@ -142,11 +142,19 @@ def _records_kind(records: list[Any]) -> Unwrapper:
     return cloudtrail_log
 
 
+def s3_test_event(doc: Mapping[str, Any], origin: str, item_id: str | None = None) -> Iterator[SourceItem]:
+    """``{"Service": "Amazon S3", "Event": "s3:TestEvent", ...}``: what S3 sends once when a notification is
+    set up. It names no object: nothing to read, and nothing wrong (it must not end in a dead-letter queue)."""
+    return iter(())
+
+
 def detect(doc: Mapping[str, Any]) -> Unwrapper | None:
     """The unwrapper for a document's envelope, or None when the shape is unknown."""
     records = doc.get("Records")
     if isinstance(records, list):
         return _records_kind(records)
+    if doc.get("Event") == "s3:TestEvent" and doc.get("Service") == "Amazon S3":
+        return s3_test_event
     if "awslogs" in doc:
         return cloudwatch_logs
     if "detail-type" in doc and "detail" in doc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.render import render_report
 from sgwatch.audit.report import collect_report, top_actors
 from sgwatch.audit.store import AuditStore
-from sgwatch.model import Action, Severity
+from sgwatch.model import Action, Outcome, Severity
 
 SINCE = datetime(2024, 4, 25, tzinfo=UTC)
 UNTIL = datetime(2024, 5, 25, tzinfo=UTC)
@@ -192,6 +193,9 @@ def test_top_actors_order(sc: ModuleType) -> None:
     alice = actors[0]
     assert (alice.changes, alice.high_or_worse, alice.world_opened, alice.highest) == (4, 2, 2, Severity.CRITICAL)
     assert len(top_actors(sc.scenario(), limit=2)) == 2
+    failed = [dataclasses.replace(j, change=dataclasses.replace(j.change, outcome=Outcome.FAILURE,
+              error_code="Client.UnauthorizedOperation")) for j in sc.scenario()]  # fmt: skip
+    assert [a.world_opened for a in top_actors(failed)] == [0] * 5  # a denied call opened nothing
 
 
 def test_exposed_note_states_the_thresholds_used(filled: AuditStore) -> None:

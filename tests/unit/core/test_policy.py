@@ -155,6 +155,9 @@ def test_world_threshold_is_configurable(tmp_path: Path) -> None:
     assert evaluate(change, Policy(), today=TODAY).severity is Severity.CRITICAL
     strict = load_policy(write(tmp_path, "world:\n  ipv4_prefix: 0\n"))
     assert evaluate(change, strict, today=TODAY).finding_ids == ("PUBLIC_RANGE_ADMIN_PORT_INGRESS",)
+    unset = load_policy(write(tmp_path, "world: {ipv4_prefix: null, ipv6_prefix: 64}\n"))  # null: the default
+    assert (unset.world_ipv4_prefix, unset.world_ipv6_prefix) == (8, 64)
+    assert evaluate(change, unset, today=TODAY).severity is Severity.CRITICAL
 
 
 def test_allowlists_match_cidr_principal_group_and_expire(tmp_path: Path) -> None:

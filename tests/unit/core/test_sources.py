@@ -87,6 +87,16 @@ def test_unknown_shape_names_its_keys() -> None:
     assert "hello" in problem.message
 
 
+def test_s3_test_event_is_nothing_to_read_and_nothing_wrong() -> None:
+    """S3 sends it once when a notification is set up (directly, or as an SQS message body)."""
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-03-01T12:00:00.000Z",
+                  "Bucket": "trail-logs", "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3"}  # fmt: skip
+    assert list(unwrap(test_event, "test")) == []
+    sqs = {"Records": [{"eventSource": "aws:sqs", "messageId": "m-1", "body": json.dumps(test_event)}]}
+    assert list(unwrap(sqs, "batch")) == []
+    assert [type(i).__name__ for i in unwrap({**test_event, "Service": "Other"}, "x")] == ["Problem"]
+
+
 def test_truncated_gzip_is_one_problem() -> None:
     (problem,) = list(read_source(FIXTURES / "bad" / "truncated.json.gz"))
     assert isinstance(problem, Problem)
