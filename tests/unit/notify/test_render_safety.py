@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sgwatch.model import Alert, Severity
+from sgwatch.notify.outcome import Digest
 from sgwatch.notify.render.documents import SNS_SUBJECT_MAX, sns_publish
 from sgwatch.notify.render.email import email_alert
 from sgwatch.notify.render.pagerduty import SUMMARY_MAX, dedup_key, pagerduty_alert
-from sgwatch.notify.render.slack import escape, fit, slack_alert
+from sgwatch.notify.render.slack import TOTAL_TEXT_MAX, escape, fit, slack_alert, slack_digest, text_size
 from sgwatch.notify.render.teams import CARD_MAX_BYTES, card_size, teams_alert
 from sgwatch.notify.render.text import subject_alert
 
@@ -139,10 +140,26 @@ def test_slack_limits_truncate_visibly(alerts: ModuleType) -> None:
     payload = slack_alert(huge_alert(alerts))
     assert_slack_limits(payload)
     assert_slack_inert(payload)
-    assert len(payload["blocks"]) == 50
+    assert len(payload["blocks"]) <= 50
+    assert text_size(payload["blocks"]) <= TOTAL_TEXT_MAX  # the head takes most: 7 kB of actor and user agent
     body = json.dumps(payload, ensure_ascii=False)
     assert "more rule(s) not shown (truncated)" in body
     assert "… (truncated)" in body
+
+
+def test_slack_messages_stay_under_the_total_text_slack_accepts(alerts: ModuleType) -> None:
+    """Block by block within the limits, and under ~12k characters in all, which Slack reportedly enforces."""
+    judgements = [alerts.judgement(alerts.change(rule_id=f"sgr-{i:05d}", description="d" * 255, rule_index=i))
+                  for i in range(60)]  # fmt: skip
+    payload = slack_alert(alerts.alert_of(*judgements))
+    assert_slack_limits(payload)
+    assert text_size(payload["blocks"]) <= TOTAL_TEXT_MAX
+    shown = json.dumps(payload).count("sgr-")
+    assert 15 <= shown < 60
+    assert f"{60 - shown} more rule(s) not shown (truncated)" in json.dumps(payload)
+    digest = slack_digest(Digest(digest_id="digest:0123456789abcdef", alerts=tuple(alerts.burst(500))))
+    assert text_size(digest["blocks"]) <= TOTAL_TEXT_MAX
+    assert "more alert(s) not shown (truncated)" in json.dumps(digest)
 
 
 def test_slack_long_title_fits_the_header(alerts: ModuleType) -> None:

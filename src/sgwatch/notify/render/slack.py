@@ -20,6 +20,9 @@ FIELD_MAX = 2000
 FIELDS_MAX = 10
 BLOCKS_MAX = 50
 CONTEXT_MAX = 10
+# Not in the Block Kit reference, but reported for messages whose blocks hold more text than about 12,000
+# characters in all (slackapi/bolt-js #2509, "msg_blocks_too_long"): stay under it rather than lose the alert.
+TOTAL_TEXT_MAX = 11_000
 MARKER = "… (truncated)"
 
 
@@ -89,6 +92,18 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [_mrkdwn(text)]}
 
 
+def text_size(blocks: list[dict[str, Any]]) -> int:
+    """Characters of text in ``blocks`` (headers, sections, their fields, context elements)."""
+    size = 0
+    for block in blocks:
+        parts = [block.get("text"), *block.get("fields", ()), *block.get("elements", ())]
+        size += sum(len(part.get("text", "")) for part in parts if isinstance(part, dict))
+    return size
+
+
+_MORE_ROOM = 100  # what the "… more not shown" section takes
+
+
 def slack_alert(alert: Alert) -> dict[str, Any]:
     """The webhook body for one alert."""
     title = f"{facts.severity_label(alert.severity)}: {alert.title}"
@@ -109,11 +124,18 @@ def slack_alert(alert: Alert) -> dict[str, Any]:
         tail.append(_section(" · ".join(link(url, f"Open {gid} in the AWS console") for gid, url in links)))
     tail.append(_context(f"sgwatch · event {escape(alert.event_id)} · {escape(alert.alert_id)}"))
     room = BLOCKS_MAX - len(head) - len(tail)
+    budget = TOTAL_TEXT_MAX - text_size(head + tail)
     count = len(alert.judgements)
-    shown = count if count <= room else room - 1
-    body = [_section(_judgement_text(i + 1, alert, i)) for i in range(shown)]
-    if shown < count:
-        body.append(_section(f"_… {count - shown} more rule(s) not shown (truncated)_"))
+    body: list[dict[str, Any]] = []
+    for index in range(count):
+        section = _section(_judgement_text(index + 1, alert, index))
+        more = 0 if index == count - 1 else 1  # room for the "more not shown" section, unless this is the last
+        if len(body) + 1 + more > room or text_size([section]) + more * _MORE_ROOM > budget:
+            break
+        body.append(section)
+        budget -= text_size([section])
+    if len(body) < count:
+        body.append(_section(f"_… {count - len(body)} more rule(s) not shown (truncated)_"))
     return {
         "text": fit(escape(facts.summary_line(alert)), TEXT_MAX),
         "blocks": head + body + tail,
@@ -136,10 +158,14 @@ def slack_digest(digest: Digest) -> dict[str, Any]:
     lines: list[str] = []
     size = 0
     room = BLOCKS_MAX - len(head) - len(tail) - 1
+    budget = TOTAL_TEXT_MAX - text_size(head + tail) - _MORE_ROOM
     listed = 0
     for alert in alerts:
         groups = ", ".join(link(url, gid) for gid, url in facts.group_links(alert))
         line = fit(f"• {escape(facts.digest_line(alert))}" + (f" {groups}" if groups else ""), TEXT_MAX // 3)
+        budget -= len(line) + 1
+        if budget < 0:
+            break
         if size + len(line) + 1 > TEXT_MAX:
             if len(sections) + 1 >= room:
                 break
