@@ -271,3 +271,17 @@ def test_a_variable_the_function_lacks_fails_even_when_this_shell_has_it(pipelin
     assert checks["Notification channels"].detail.endswith(
         "(env: references read from this shell's environment (function not-there not found))"
     )
+
+
+def test_a_config_parameter_that_cannot_be_read_fails_its_row_and_the_others_still_run(
+    aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not "not found": the read itself failed (here SSM does not answer). The row says so; no traceback."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    checks = by_name(run_doctor(stack_name=None, names={"ConfigParameterName": "/team/sgwatch"}))
+    row = checks["Config parameter"]
+    assert not row.ok
+    assert "ssm:/team/sgwatch: cannot read the config parameter" in row.detail
+    assert "not found" not in row.detail
+    assert checks["CloudTrail trail"].detail == "no trail in this account"  # the other checks still ran
