@@ -328,6 +328,9 @@ class DeliveryStatus(enum.StrEnum):
     SKIPPED = "skipped"  # filtered, duplicate or folded into a digest
 
 
+FOLDED_INTO = "folded into "  # starts the Delivery detail of each alert sent inside a digest
+
+
 @compact_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Delivery:
@@ -338,3 +341,9 @@ class Delivery:
     status: DeliveryStatus
     attempts: int = 0
     detail: str = ""  # e.g. "HTTP 404 channel_not_found" or "digest of 12 alerts"
+
+    @property
+    def folded(self) -> bool:
+        """The alert went out inside a digest message (its status is that message's: skipped once it was
+        delivered, failed with it)."""
+        return self.detail.startswith(FOLDED_INTO)

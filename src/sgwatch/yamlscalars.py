@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 import yaml
 
-# What PyYAML's scalar constructors raise for text their tag cannot hold (an explicit ``!!timestamp foo``
-# even raises AttributeError); a YAMLError instead is reported by the loader itself, with its line.
-SCALAR_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
+from sgwatch.yamlsrc import SCALAR_ERRORS
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 DATE_KEYS = ("expires",)  # keys that hold dates (policy allowlists): quoting one there does not fix it

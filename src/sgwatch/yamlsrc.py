@@ -12,6 +12,10 @@ from typing import Any, NoReturn
 
 import yaml
 
+# What PyYAML's scalar constructors raise for text their tag cannot hold (an explicit ``!!timestamp foo``
+# even raises AttributeError); a YAMLError instead is reported by the loader itself, with its line.
+SCALAR_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
+
 
 class Node(dict[str, Any]):
     """A YAML mapping that remembers its source position and each key's line (1-based)."""
@@ -54,12 +58,10 @@ def load_yaml_text(text: str, source: str, error: Callable[[str], Exception]) ->
     """Parse YAML text; syntax errors become ``error("file:line: …")``."""
     loader = _Loader(text)
     loader._sgwatch_source = source  # type: ignore[attr-defined]
-    from sgwatch.yamlscalars import SCALAR_ERRORS  # noqa: PLC0415 - small; the finder itself only on an error
-
     try:
         return loader.get_single_data()
     except SCALAR_ERRORS as exc:  # PyYAML could not build a value (``2027-02-30``) and names no line: find it
-        from sgwatch.yamlscalars import find_bad_scalar  # noqa: PLC0415
+        from sgwatch.yamlscalars import find_bad_scalar  # noqa: PLC0415 - only when a value cannot be built
 
         bad = find_bad_scalar(text)
         if bad is None:

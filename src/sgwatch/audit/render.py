@@ -20,7 +20,6 @@ from sgwatch.ruletext import rule_text
 
 _OK = {"reverted", "restored", "already_reverted", "delivered", "in_digest"}
 IN_DIGEST = "in_digest"  # an alert delivered inside a digest message (recorded as skipped, "folded into digest:…")
-FOLDED_INTO_PREFIX = "folded into "  # = sgwatch.notify.routing.FOLDED_INTO (tested): such a detail's start
 _BAD = {"failed", "retryable"}
 
 
@@ -179,7 +178,7 @@ def _remediations(data: ReportData) -> str:
 
 def _shown_status(delivery: Delivery) -> str:
     """The delivery's status, except that an alert sent inside a digest message reads as ``in digest``."""
-    if delivery.status is DeliveryStatus.SKIPPED and delivery.detail.startswith(FOLDED_INTO_PREFIX):
+    if delivery.status is DeliveryStatus.SKIPPED and delivery.folded:
         return IN_DIGEST
     return str(delivery.status)
 

@@ -263,7 +263,7 @@ def check_config(aws: Aws, names: Mapping[str, str], environ: Mapping[str, str])
 
 def secret_environment(aws: Aws, names: Mapping[str, str], shell: Mapping[str, str]) -> SecretEnvironment:
     """The variables the test alert's ``env:`` secret references read: the function's own
-    (lambda:GetFunctionConfiguration), as the function reads them; this shell's, with the stack's topic as
+    (lambda:GetFunction, the call the function check makes too), as the function reads them; this shell's, with the stack's topic as
     ``SGWATCH_SNS_TOPIC_ARN``, only when the function's cannot be read."""
     function = names.get("FunctionName")
     why = "no function known"
@@ -271,14 +271,18 @@ def secret_environment(aws: Aws, names: Mapping[str, str], shell: Mapping[str, s
         try:
             found = fetch(
                 f"reading the configuration of function {function!r}",
-                aws.client("lambda").get_function_configuration,
+                aws.client("lambda").get_function,
                 missing=("ResourceNotFoundException",),
                 FunctionName=function,
             )
         except SgwatchError as exc:
             why = f"the function's environment is not readable: {exc}"
         else:
-            variables, why = (None, f"function {function} not found") if found is None else function_variables(found)
+            variables, why = (
+                (None, f"function {function} not found")
+                if found is None
+                else function_variables(found["Configuration"])
+            )
             if variables is not None:
                 return SecretEnvironment(
                     variables=variables, origin=f"the environment of function {function}", of_function=True
@@ -322,11 +326,16 @@ def check_notify(settings: Settings | None, origin: str = "this shell's environm
     return Check(name=name, ok=True, detail=f"{len(deliveries)} channel(s) answered the test alert ({read})")
 
 
+def _failed(name: str, exc: SgwatchError) -> Check:
+    """The row of a check whose AWS calls failed: it fails alone, the other checks still run."""
+    return Check(name=name, ok=False, detail=str(exc), fix="check the credentials' permissions and region")
+
+
 def _guarded(name: str, run: Callable[[], Check]) -> Check:
     try:
         return run()
     except SgwatchError as exc:
-        return Check(name=name, ok=False, detail=str(exc), fix="check the credentials' permissions and region")
+        return _failed(name, exc)
 
 
 def run_doctor(
@@ -362,9 +371,7 @@ def run_doctor(
     try:
         consumer_check, consumed = check_consumer(aws, resolved)
     except SgwatchError as exc:
-        consumer_check = Check(
-            name=QUEUE_CONSUMER, ok=False, detail=str(exc), fix="check the credentials' permissions and region"
-        )
+        consumer_check = _failed(QUEUE_CONSUMER, exc)
     checks.append(consumer_check)
     checks.append(_guarded(QUEUE_BACKLOG, lambda: check_backlog(aws, resolved, consumed)))
     checks.append(_guarded("Dead-letter queue", lambda: check_dead_letter_queue(aws, resolved)))
@@ -372,7 +379,7 @@ def run_doctor(
     try:
         config_check, settings = check_config(aws, resolved, env)
     except SgwatchError as exc:
-        config_check = Check(name="Config parameter", ok=False, detail=str(exc), fix="check permissions")
+        config_check = _failed("Config parameter", exc)
     checks.append(config_check)
     if config_path is not None:
         settings = load_function_config(aws, str(config_path), env)

@@ -182,7 +182,8 @@ def judge_backlog(attributes: Mapping[str, Any], *, url: str, consumed: bool | N
 
 
 def function_variables(configuration: Mapping[str, Any]) -> tuple[dict[str, str] | None, str]:
-    """A GetFunctionConfiguration answer's environment variables, or None and why they are not readable."""
+    """A function configuration's (GetFunction ``Configuration``) environment variables, or None and why they are
+    not readable."""
     environment = configuration.get("Environment") or {}
     error = environment.get("Error")
     if error:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from sgwatch.errors import ConfigError, SgwatchError
-from sgwatch.model import Alert, Delivery, DeliveryStatus, RemediationStatus
+from sgwatch.model import FOLDED_INTO, Alert, Delivery, DeliveryStatus, RemediationStatus
 from sgwatch.notify.channels import make_sender
 from sgwatch.notify.clock import Clock, SystemClock
 from sgwatch.notify.config import ChannelConfig, NotifyConfig, parse_notify
@@ -26,7 +26,7 @@ from sgwatch.notify.ledger import MemoryLedger, SentLedger
 from sgwatch.notify.logjson import emit
 from sgwatch.notify.outcome import Digest, Message, Sender
 from sgwatch.notify.ratelimit import RateLimiter
-from sgwatch.notify.routing import ALREADY_SENT, DIGEST_ID_PREFIX, FOLDED_INTO, fold_bursts, merge_duplicates, select
+from sgwatch.notify.routing import ALREADY_SENT, DIGEST_ID_PREFIX, fold_bursts, merge_duplicates, select
 from sgwatch.notify.runtime import Runtime
 from sgwatch.notify.sample import sample_alert
 from sgwatch.settings import Settings

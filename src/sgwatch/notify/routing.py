@@ -16,7 +16,6 @@ from sgwatch.notify.fields import BurstGuard
 from sgwatch.notify.outcome import Digest, Message
 
 DIGEST_ID_PREFIX = "digest:"  # a digest's id; its Delivery has it as alert_id
-FOLDED_INTO = "folded into "  # starts the Delivery detail of each alert sent inside a digest
 ALREADY_SENT = "duplicate: already sent to this channel"  # the Delivery detail of an alert the ledger knows
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sgwatch.model import Delivery, DeliveryStatus
-from sgwatch.notify.routing import ALREADY_SENT, DIGEST_ID_PREFIX, FOLDED_INTO
+from sgwatch.notify.routing import ALREADY_SENT, DIGEST_ID_PREFIX
 
 # How the skip reasons of ``routing.select`` and the sent ledger read in the summary, by detail prefix.
 SKIP_REASONS = (
@@ -51,7 +51,7 @@ class _Channel:
         status = delivery.status
         if delivery.alert_id.startswith(DIGEST_ID_PREFIX):  # the digest message itself: its alerts follow
             (self.delivered if status is DeliveryStatus.DELIVERED else self.failed).digests += 1
-        elif delivery.detail.startswith(FOLDED_INTO):  # skipped/failed with the digest that carried it
+        elif delivery.folded:  # skipped/failed with the digest that carried it
             sent = self.failed if status in (DeliveryStatus.FAILED, DeliveryStatus.RETRYABLE) else self.delivered
             sent.alerts += 1
             sent.in_digests += 1

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from types import ModuleType
 
+import pytest
+
 from sgwatch.audit.chart import bucket_days, bucket_unit, buckets, nice_ceiling
 from sgwatch.audit.query import HistoryFilter
 from sgwatch.audit.render import render_report
@@ -205,22 +207,19 @@ def test_exposed_note_states_the_thresholds_used(filled: AuditStore) -> None:
     assert "IPv4 ranges of /24 or wider, or public IPv6 ranges of /48 or wider" in narrow
 
 
-def test_alerts_sent_inside_a_digest_read_as_delivered_in_a_digest(filled: AuditStore) -> None:
+def test_alerts_sent_inside_a_digest_read_as_delivered_in_a_digest(
+    filled: AuditStore, alerts: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The notifier records them as skipped ("folded into digest:…"); the report must not read as lost alerts."""
-    from sgwatch.audit.render import FOLDED_INTO_PREFIX
-    from sgwatch.model import Delivery, DeliveryStatus
-    from sgwatch.notify.routing import FOLDED_INTO
+    from sgwatch.model import DeliveryStatus
+    from sgwatch.notify import deliver_alerts
+    from sgwatch.settings import load_settings_text
 
-    assert FOLDED_INTO_PREFIX == FOLDED_INTO
-    folded = [
-        Delivery(
-            channel="ops",
-            alert_id=f"111122223333:ev-{n:02d}",
-            status=DeliveryStatus.SKIPPED,
-            detail=f"{FOLDED_INTO}digest:0123456789abcdef",
-        )
-        for n in (1, 2)
-    ]
+    config = "notify: [{type: console, stream: stdout}]\ndelivery: {burst: {max_alerts: 1, window: 60}}\n"
+    sent = deliver_alerts(alerts.burst(2), load_settings_text(config, "cfg.yaml", environ={}))
+    capsys.readouterr()
+    folded = [d for d in sent if d.status is DeliveryStatus.SKIPPED]  # as the notifier records them
+    assert len(folded) == 2
     filled.record_deliveries(folded)
     html, page = report(filled)
     assert page.count("count-delivery-in_digest") == 2

@@ -129,11 +129,12 @@ def slack_alert(alert: Alert) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     for index in range(count):
         section = _section(_judgement_text(index + 1, alert, index))
+        size = text_size([section])
         more = 0 if index == count - 1 else 1  # room for the "more not shown" section, unless this is the last
-        if len(body) + 1 + more > room or text_size([section]) + more * _MORE_ROOM > budget:
+        if len(body) + 1 + more > room or size + more * _MORE_ROOM > budget:
             break
         body.append(section)
-        budget -= text_size([section])
+        budget -= size
     if len(body) < count:
         body.append(_section(f"_… {count - len(body)} more rule(s) not shown (truncated)_"))
     return {
